@@ -32,7 +32,7 @@ def row_chunks(L, pieces):
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _rows(impl, L, R, start, stop):
+def matrix_rows(impl, L, R, start, stop):
     return get_implementation(impl).kernel(L, R, start, stop)
 
 
@@ -60,7 +60,7 @@ def chamfer_matrix(L, R, impl="numba", backend="serial", workers=1, timer=None):
         _check_prange_threads(implementation, workers)
         return implementation.kernel(L, R, 0, len(L), workers)
     chunks = [(0, len(L))] if backend == "serial" else row_chunks(L, TASKS_PER_WORKER * workers)
-    blocks = parallel_map(_rows, [(impl, L, R, a, b) for a, b in chunks], backend, workers, timer)
+    blocks = parallel_map(matrix_rows, [(impl, L, R, a, b) for a, b in chunks], backend, workers, timer)
     return np.vstack(blocks)
 
 

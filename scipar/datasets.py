@@ -7,12 +7,13 @@ contiguous block and makes a set one file.
 """
 
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
+from scipar.atomic import atomic_path
 
 FORMAT_VERSION = 1
 PARAMS = ("cluster_count", "max_size", "seed")
@@ -140,13 +141,8 @@ def gen_clusters(cluster_count, max_size, seed=0):
 
 def save_clusters(cluster_set, path):
     """Write one set to `path` (.npz) atomically: a crash never leaves half a file."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp.npz")
-    os.close(fd)
     params = {k: np.int64(cluster_set.params.get(k, -1)) for k in PARAMS}
-    try:
+    with atomic_path(path, ".tmp.npz") as tmp:
         np.savez(
             tmp,
             points=cluster_set.points,
@@ -154,10 +150,6 @@ def save_clusters(cluster_set, path):
             format_version=np.int64(FORMAT_VERSION),
             **params,
         )
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -7,6 +7,8 @@ task) each measure their own CPU, which is returned to the Timer.
 """
 
 import os
+import tempfile
+import time
 
 from joblib import Parallel, delayed
 
@@ -47,10 +49,25 @@ def parallel_map(func, arglist, backend, workers, timer=None):
     raise ValueError("backend 'prange' parallelises inside one kernel call, not over calls")
 
 
-def worker_pids(workers):
-    """Start the process pool of `workers` and return the pids that served one call each.
+def _hold_until_all_started(folder, workers, timeout_s, func, args):
+    func(*args)
+    open(os.path.join(folder, str(os.getpid())), "w").close()
+    deadline = time.monotonic() + timeout_s
+    while len(os.listdir(folder)) < workers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return os.getpid()
 
-    Each call sleeps until all `workers` are busy at once, so every process of the pool
-    imports and compiles what the next calls need: used by warm-ups.
+
+def warm_processes(workers, func, args, timeout_s=120):
+    """Call func(*args) once in every process of the pool of `workers`.
+
+    Each call waits until `workers` calls are running, so no process can take two and
+    every process imports and compiles what the timed calls will need. Returns the
+    number of distinct processes reached.
     """
-    return set(parallel_map(os.getpid, [()] * workers, "processes", workers))
+    with tempfile.TemporaryDirectory() as folder:
+        pids = parallel_map(
+            _hold_until_all_started, [(folder, workers, timeout_s, func, args)] * workers,
+            "processes", workers,
+        )
+    return len(set(pids))

@@ -1,0 +1,66 @@
+import os
+
+from scipar import plan
+from scipar.config import check_config
+
+# Fail before any job runs, naming the key at fault.
+check_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
+
+JOBS = plan.timing_jobs(config)
+CHAMFER_PROBLEMS = sorted({j.problem for j in JOBS if j.study in plan.CHAMFER_STUDIES})
+STUDIES = sorted({j.study for j in JOBS})
+
+
+wildcard_constraints:
+    backend="serial|threads|processes|prange",
+    workers=r"\d+",
+    impl=r"[a-z][a-z0-9-]*",
+    clusters=r"\d+",
+    max_size=r"\d+",
+    seed=r"\d+",
+
+
+# A timed job takes every core Snakemake has, so no other job (timed or not) runs
+# beside it on this machine; `threads` is a scheduling matter, the CSV records it.
+TIMED_THREADS = workflow.cores
+
+
+def job_of(wildcards):
+    return plan.Job(
+        wildcards.study,
+        wildcards.problem,
+        wildcards.impl,
+        wildcards.backend,
+        int(wildcards.workers),
+    )
+
+
+def chamfer_inputs(wildcards):
+    left, right = plan.cluster_sets(wildcards.study, wildcards.problem, int(wildcards.workers))
+    return {
+        "left": plan.dataset_path(*left),
+        "right": plan.dataset_path(*right),
+        "reference": f"results/reference/{plan.chamfer_problem_name(left, right)}.npz",
+    }
+
+
+def reference_inputs(wildcards):
+    left, right = plan.parse_chamfer_problem(wildcards.problem)
+    return {"left": plan.dataset_path(*left), "right": plan.dataset_path(*right)}
+
+
+def figure_files(name):
+    return [f"results/figures/{name}.{ext}" for ext in ("png", "svg")]
+
+
+def final_outputs():
+    out = [
+        "results/tables/timings.csv",
+        "results/tables/summary.csv",
+        "results/tables/conclusion.md",
+        "results/tables/conclusion.csv",
+    ]
+    for study in STUDIES:
+        out += figure_files(study)
+    out += [f"results/figures/problems/{p}.png" for p in CHAMFER_PROBLEMS]
+    return out

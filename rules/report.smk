@@ -1,0 +1,80 @@
+rule tables:
+    input:
+        [job.path for job in JOBS],
+    output:
+        timings=report(
+            "results/tables/timings.csv",
+            caption="../report/timings.rst",
+            category="Tables",
+        ),
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/report/tables.log",
+    conda:
+        "../envs/scipar.yaml"
+    script:
+        "../scripts/tables.py"
+
+
+rule figure:
+    input:
+        "results/tables/summary.csv",
+    output:
+        png=report(
+            "results/figures/{study}.png",
+            caption="../report/{study}.rst",
+            category="Figures",
+        ),
+        svg="results/figures/{study}.svg",
+    wildcard_constraints:
+        study="|".join(plan.STUDIES),
+    log:
+        "logs/report/figure-{study}.log",
+    conda:
+        "../envs/scipar.yaml"
+    script:
+        "../scripts/figure.py"
+
+
+rule problem_figure:
+    input:
+        unpack(reference_inputs),
+    output:
+        report(
+            "results/figures/problems/{problem}.png",
+            caption="../report/problem.rst",
+            category="Problems",
+        ),
+    log:
+        "logs/report/problem-{problem}.log",
+    conda:
+        "../envs/scipar.yaml"
+    script:
+        "../scripts/problem_figure.py"
+
+
+rule conclusion:
+    input:
+        summary="results/tables/summary.csv",
+        timings="results/tables/timings.csv",
+    output:
+        csv=report(
+            "results/tables/conclusion.csv",
+            caption="../report/conclusion.rst",
+            category="Conclusion",
+        ),
+        md=report(
+            "results/tables/conclusion.md",
+            caption="../report/conclusion.rst",
+            category="Conclusion",
+        ),
+    log:
+        "logs/report/conclusion.log",
+    conda:
+        "../envs/scipar.yaml"
+    script:
+        "../scripts/conclusion.py"

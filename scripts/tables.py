@@ -1,0 +1,9 @@
+"""All timing CSVs -> the tidy table and the summary with intervals and scaling."""
+
+from scipar.logs import log_to
+
+log_to(snakemake)
+
+from scipar.report import write_tables  # noqa: E402
+
+write_tables(snakemake.input, snakemake.output.timings, snakemake.output.summary)

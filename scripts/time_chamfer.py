@@ -1,0 +1,20 @@
+"""One timing job of the Chamfer solve (studies chamfer, strong, weak and size)."""
+
+from scipar.layers import pin_threads
+
+# First, before numpy or numba are imported: only the backend under test runs threads.
+pin_threads(int(snakemake.wildcards.workers), snakemake.wildcards.backend)
+
+from scipar.logs import log_to  # noqa: E402
+
+log_to(snakemake)
+
+from scipar.measure import time_chamfer_job, write_csv_atomically  # noqa: E402
+from scipar.plan import Job  # noqa: E402
+
+w = snakemake.wildcards
+job = Job(w.study, w.problem, w.impl, w.backend, int(w.workers))
+i = snakemake.input
+table = time_chamfer_job(job, snakemake.params.repeats, i.left, i.right, i.reference, snakemake.threads)
+write_csv_atomically(table, snakemake.output[0])
+print(table[["repeat", "wall_s", "cpu_s", "utilisation", "compile_s"]].to_string())
