@@ -102,7 +102,7 @@ def differences(summary, timings, overlaps):
          "speedup = T(1)/T(p); " + (f"{top.impl} {top.backend} at {top.workers} workers: speedup {_fmt(top.speedup)}, "
                                     f"CPU/wall {_fmt(top.utilisation_median)}" if top is not None else "strong study not run")),
         ("6. parent-only CPU time for processes",
-         "worker CPU counted; " + (", ".join(f"{r.impl} processes x{r.workers}: CPU/wall {_fmt(r.utilisation_median)}"
+         "worker CPU counted; " + (", ".join(f"{r.impl} {r.problem} processes x{r.workers}: CPU/wall {_fmt(r.utilisation_median)}"
                                              for r in gil_proc.itertuples()) or "gil study not run")
          + f" (workshop: {workshop.GIL[('numba-nogil', 'processes')]['utilisation']})"),
         ("7. mean wall time printed beside the std of CPU time",

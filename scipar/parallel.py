@@ -40,13 +40,20 @@ def parallel_map(func, arglist, backend, workers, timer=None):
     if backend == "threads":
         return Parallel(n_jobs=workers, backend="threading")(delayed(func)(*a) for a in arglist)
     if backend == "processes":
-        pairs = Parallel(n_jobs=workers, backend="loky")(
-            delayed(cpu_timed)(func, *args) for args in arglist
+        triples = Parallel(n_jobs=workers, backend="loky")(
+            delayed(_in_worker)(func, *args) for args in arglist
         )
         if timer is not None:
-            timer.add_worker_cpu(sum(cpu for _, cpu in pairs))
-        return [result for result, _ in pairs]
+            # With one worker joblib runs the calls here, in this process, whose CPU
+            # the timer already counts: add only what other processes spent.
+            me = os.getpid()
+            timer.add_worker_cpu(sum(cpu for _, cpu, pid in triples if pid != me))
+        return [result for result, _, _ in triples]
     raise ValueError("backend 'prange' parallelises inside one kernel call, not over calls")
+
+
+def _in_worker(func, *args):
+    return (*cpu_timed(func, *args), os.getpid())
 
 
 def _hold_until_all_started(folder, workers, timeout_s, func, args):

@@ -76,8 +76,8 @@ def add_scaling(summary, timings):
     speedup = T(1) / T(p) of the same implementation and backend (with a bootstrap
     interval) and efficiency = speedup / p; speedup_vs_fastest_serial against the fastest
     one-worker cell of the same study and problem (Hoefler and Belli, rule 1); Karp-Flatt
-    serial fraction for strong scaling; weak efficiency scales T(1) by the ratio of work,
-    since the work of a weak job grows with its workers.
+    serial fraction for strong scaling; weak efficiency = T(1) W(p) / (p W(1) T(p)), where
+    W is the work (point pairs), which in a weak job grows with its workers.
     """
     out = summary.copy()
     walls = {key: cell["wall_s"].to_numpy() for key, cell in timings.groupby(CELL)}
@@ -94,7 +94,8 @@ def add_scaling(summary, timings):
             if r["study"] == "strong" and p > 1:
                 m["karp_flatt"] = (1 / m["speedup"] - 1 / p) / (1 - 1 / p)
             if r["study"] == "weak":
-                m["weak_efficiency"] = m["speedup"] * r["work"] / work[base]
+                # Ideal weak scaling: p times the work of one worker in the same time.
+                m["weak_efficiency"] = m["speedup"] * r["work"] / (work[base] * p)
         m["efficiency"] = m["speedup"] / p
         fastest = serial.loc[(r["study"], r["problem"])] if (r["study"], r["problem"]) in serial.index else None
         usable = fastest is not None and r["study"] != "weak"  # weak problems differ per p

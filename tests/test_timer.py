@@ -46,3 +46,13 @@ def test_timer_counts_cpu_of_threads():
         scipar.run_toy(90, "numba-nogil", "accumulate", calls=2, backend="threads", workers=2)
     assert two.worker_cpu_s == 0.0
     assert two.cpu_s >= 1.6 * one.cpu_s
+
+
+def test_one_process_worker_is_not_counted_twice():
+    # joblib runs the calls of a single worker in the calling process.
+    from scipar.parallel import parallel_map
+
+    with scipar.Timer() as t:
+        parallel_map(burn, [(0.2,)] * 2, "processes", 1, timer=t)
+    assert t.worker_cpu_s == 0.0
+    assert 0.38 <= t.cpu_s < 0.6
