@@ -3,15 +3,15 @@ rule time_chamfer:
         unpack(chamfer_inputs),
     output:
         "results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv",
+    log:
+        "logs/timings/{study}/{problem}/{impl}/{backend}-w{workers}.log",
     wildcard_constraints:
         study="chamfer|strong|weak|size",
         problem=r"L\d+-\d+-\d+_R\d+-\d+-\d+",
-    params:
-        repeats=lambda w: plan.repeats(config, w.study),
-    threads: TIMED_THREADS
-    log:
-        "logs/timings/{study}/{problem}/{impl}/{backend}-w{workers}.log",
     conda:
         "../envs/scipar.yaml"
+    threads: TIMED_THREADS
+    params:
+        repeats=lambda w: plan.repeats(config, w.study),
     script:
         "../scripts/time_chamfer.py"

@@ -36,7 +36,9 @@ def job_of(wildcards):
 
 
 def chamfer_inputs(wildcards):
-    left, right = plan.cluster_sets(wildcards.study, wildcards.problem, int(wildcards.workers))
+    left, right = plan.cluster_sets(
+        wildcards.study, wildcards.problem, int(wildcards.workers)
+    )
     return {
         "left": plan.dataset_path(*left),
         "right": plan.dataset_path(*right),

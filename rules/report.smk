@@ -30,10 +30,10 @@ rule figure:
             category="Figures",
         ),
         svg="results/figures/{study}.svg",
-    wildcard_constraints:
-        study="|".join(plan.STUDIES),
     log:
         "logs/report/figure-{study}.log",
+    wildcard_constraints:
+        study="|".join(plan.STUDIES),
     conda:
         "../envs/scipar.yaml"
     script:

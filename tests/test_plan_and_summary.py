@@ -1,0 +1,141 @@
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from scipar import plan
+from scipar.config import ConfigError, check_config
+from scipar.measure import toy_reference
+from scipar.summary import add_scaling, median_ci, overlapping_jobs, summarise
+
+SCHEMA = "config/schema.yaml"
+
+
+def default_config():
+    with open("config/config.yaml") as f:
+        return yaml.safe_load(f)
+
+
+def test_problem_names_round_trip():
+    name = plan.chamfer_problem_name((400, 200, 1), (200, 450, 2))
+    assert name == "L400-200-1_R200-450-2"
+    assert plan.parse_chamfer_problem(name) == ((400, 200, 1), (200, 450, 2))
+    assert plan.parse_toy_problem(plan.toy_problem_name("accumulate", 200)) == ("accumulate", 200)
+    with pytest.raises(ValueError, match="not a Chamfer problem name"):
+        plan.parse_chamfer_problem("L1-2_R3")
+
+
+def test_weak_scaling_grows_left_with_workers():
+    assert plan.cluster_sets("weak", "L25-200-1_R200-450-2", 16) == ((400, 200, 1), (200, 450, 2))
+    assert plan.cluster_sets("strong", "L25-200-1_R200-450-2", 16) == ((25, 200, 1), (200, 450, 2))
+
+
+def test_every_configuration_is_one_job_once():
+    config = default_config()
+    jobs = plan.timing_jobs(config)
+    assert len(jobs) == len(set(jobs)) == len({j.path for j in jobs})
+    # serial only with one worker, prange only for kernels with a parallel loop inside
+    assert all(j.workers == 1 for j in jobs if j.backend == "serial")
+    assert all(j.impl in ("numba", "cython") for j in jobs if j.backend == "prange")
+    strong = [j for j in jobs if j.study == "strong"]
+    s = config["studies"]["strong"]
+    expected = sum(
+        1 for impl, b, w in itertools.product(s["impls"], s["backends"], s["workers"])
+        if (b != "serial" or w == 1)
+    )
+    assert len(strong) == expected
+
+
+def test_seeds_multiply_problems():
+    config = default_config()
+    config["seeds"] = [0, 1, 2]
+    names = {j.problem for j in plan.timing_jobs(config) if j.study == "chamfer"}
+    assert names == {"L50-35-1_R30-23-2", "L50-35-2_R30-23-3", "L50-35-3_R30-23-4"}
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["studies"]["strong"]["impls"].append("fortran"), r"studies\.strong\.impls\[2\]: unknown chamfer implementation 'fortran'"),
+        (lambda c: c["studies"]["toy"]["impls"].append("numba"), r"studies\.toy\.impls\[4\]: unknown toy implementation 'numba'"),
+        (lambda c: c["studies"]["strong"]["workers"].append(0), r"studies\.strong\.workers\[2\]: 0 is less than the minimum of 1"),
+        (lambda c: c["studies"]["chamfer"]["problems"][0]["L"].__setitem__(0, -5), r"studies\.chamfer\.problems\[0\]\.L\[0\]: -5 is less than"),
+        (lambda c: c["studies"]["strong"].__setitem__("worker", [1]), r"studies\.strong: .*'worker' was unexpected.*misspelt"),
+        (lambda c: c.__setitem__("repeat", 3), r"\(top level\): .*'repeat' was unexpected"),
+        (lambda c: c["studies"]["strong"]["backends"].append("mpi"), r"studies\.strong\.backends\[4\]: 'mpi' is not one of"),
+        (lambda c: c["studies"]["gil"]["backends"].append("prange"), r"studies\.gil\.backends: the toy kernel has no prange"),
+    ],
+)
+def test_bad_config_values_name_the_key(edit, message):
+    config = default_config()
+    edit(config)
+    with pytest.raises(ConfigError, match=message):
+        check_config(config, SCHEMA)
+
+
+def test_shipped_configs_are_valid():
+    for path in ("config/config.yaml", "config/paper.yaml"):
+        with open(path) as f:
+            check_config(yaml.safe_load(f), SCHEMA)
+
+
+@pytest.mark.parametrize("n", [0, 3, 4, 5, 11, 17])
+def test_toy_reference_matches_the_loops(n):
+    brute = math.fsum(math.sqrt(i + 4) for i, _, _, _ in itertools.combinations(range(n), 4))
+    assert toy_reference(n, "accumulate") == pytest.approx(brute, rel=1e-13)
+    assert toy_reference(n, "overwrite") == (float(n) if n >= 4 else 0.0)
+
+
+def test_median_interval_brackets_the_median():
+    values = np.array([1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 1.0])
+    median, low, high = median_ci(values)
+    assert median == 1.0 and low <= median <= high and high - low < 0.3
+
+
+def fake_timings(rows):
+    """rows: (study, impl, backend, workers, work, [wall times])."""
+    out = []
+    for study, impl, backend, workers, work, walls in rows:
+        for k, wall in enumerate(walls):
+            out.append(dict(study=study, problem="P", impl=impl, variant="", backend=backend, workers=workers,
+                            repeat=k, wall_s=wall, cpu_s=wall * workers, utilisation=workers, compile_s=0.1,
+                            pairs=work, iterations=np.nan))
+    return pd.DataFrame(out)
+
+
+def test_speedup_efficiency_karp_flatt_and_weak_efficiency():
+    timings = fake_timings([
+        ("strong", "numba", "threads", 1, 100, [8.0, 8.0, 8.0]),
+        ("strong", "numba", "threads", 4, 100, [2.5, 2.5, 2.5]),
+        ("strong", "cython", "serial", 1, 100, [4.0, 4.0, 4.0]),
+        ("weak", "numba", "threads", 1, 100, [1.0, 1.0, 1.0]),
+        ("weak", "numba", "threads", 2, 200, [1.25, 1.25, 1.25]),
+    ])
+    s = add_scaling(summarise(timings), timings).set_index(["study", "impl", "workers"])
+    four = s.loc[("strong", "numba", 4)]
+    assert four.speedup == pytest.approx(3.2) and four.efficiency == pytest.approx(0.8)
+    assert four.karp_flatt == pytest.approx((1 / 3.2 - 1 / 4) / (1 - 1 / 4))
+    assert four.speedup_vs_fastest_serial == pytest.approx(4.0 / 2.5)
+    assert four.fastest_serial == "cython serial"
+    assert s.loc[("weak", "numba", 2)].weak_efficiency == pytest.approx(0.8)
+    assert not s.unstable.any()
+
+
+def test_unstable_cells_are_flagged():
+    timings = fake_timings([("toy", "python", "serial", 1, 1, [1.0, 2.0, 1.0, 2.0])])
+    assert summarise(timings).unstable.all()
+
+
+def test_overlapping_jobs_are_found():
+    def job(impl, start, end):
+        return dict(study="strong", problem="P", impl=impl, variant="", backend="serial", workers=1,
+                    host="h", started_at=start, finished_at=end)
+    apart = pd.DataFrame([job("a", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:05+00:00"),
+                          job("b", "2026-01-01T00:00:06+00:00", "2026-01-01T00:00:09+00:00")])
+    assert overlapping_jobs(apart) == []
+    overlapping = pd.DataFrame([job("a", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:05+00:00"),
+                                job("b", "2026-01-01T00:00:04+00:00", "2026-01-01T00:00:09+00:00")])
+    assert len(overlapping_jobs(overlapping)) == 1

@@ -1,0 +1,146 @@
+"""The workflow end to end on a tiny config, in a temporary copy of the repository."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from scipar import plan
+from scipar.summary import overlapping_jobs
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+WORKFLOW = ["Snakefile", "rules", "scripts", "config", "envs", "report"]
+
+
+def copy_workflow(target):
+    for name in WORKFLOW:
+        source = os.path.join(REPO, name)
+        (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, os.path.join(target, name))
+    shutil.copy(os.path.join(REPO, "tests", "tiny.yaml"), os.path.join(target, "config", "tiny.yaml"))
+    return target
+
+
+def snakemake(workdir, *args, check=True):
+    out = subprocess.run(SNAKEMAKE + list(args), cwd=workdir, capture_output=True, text=True, timeout=1200)
+    if check and out.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = copy_workflow(str(tmp_path_factory.mktemp("workflow")))
+    snakemake(workdir, "--cores", "2", "--configfile", "config/tiny.yaml")
+    return workdir
+
+
+def tiny_config():
+    with open(os.path.join(REPO, "tests", "tiny.yaml")) as f:
+        return yaml.safe_load(f)
+
+
+def test_every_job_wrote_its_repeats(tiny_run):
+    jobs = plan.timing_jobs(tiny_config())
+    timings = pd.read_csv(os.path.join(tiny_run, "results/tables/timings.csv"), keep_default_na=False)
+    assert len(timings) == 3 * len(jobs)
+    for job in jobs:
+        rows = pd.read_csv(os.path.join(tiny_run, job.path), keep_default_na=False)
+        assert list(rows.repeat) == [0, 1, 2]
+        assert (rows[["study", "problem", "impl", "backend"]].iloc[0].tolist()
+                == [job.study, job.problem, job.impl, job.backend]) and (rows.workers == job.workers).all()
+    assert timings.verified.astype(str).eq("True").all()
+    assert (timings.wall_s > 0).all() and (timings.cpu_s > 0).all()
+    assert ((timings.utilisation - timings.cpu_s / timings.wall_s).abs() < 1e-9).all()
+    assert (timings.compile_s > 0).all()
+    for column in ("host", "cpu_model", "python", "numpy", "numba", "cython", "scipar_version"):
+        assert timings[column].astype(str).str.len().gt(0).all(), column
+    assert (timings.snakemake_threads == 2).all()
+    chamfer = timings[timings.study != "toy"]
+    chamfer = chamfer[chamfer.study != "gil"]
+    assert (chamfer.pairs == chamfer.n_points_l * chamfer.n_points_r).all()
+    weak = chamfer[chamfer.study == "weak"].groupby("workers").clusters_l.first()
+    assert weak[2] == 2 * weak[1]
+
+
+def test_timed_jobs_did_not_overlap(tiny_run):
+    timings = pd.read_csv(os.path.join(tiny_run, "results/tables/timings.csv"), keep_default_na=False)
+    assert timings.groupby(["study", "problem", "impl", "backend", "workers"]).ngroups == len(plan.timing_jobs(tiny_config()))
+    assert overlapping_jobs(timings) == []
+
+
+def test_summary_conclusion_and_figures(tiny_run):
+    summary = pd.read_csv(os.path.join(tiny_run, "results/tables/summary.csv"))
+    strong2 = summary[(summary.study == "strong") & (summary.workers == 2)]
+    assert strong2.speedup.notna().all() and (strong2.speedup_ci_low <= strong2.speedup_ci_high).all()
+    assert summary[summary.study == "weak"].weak_efficiency.notna().all()
+    conclusion = open(os.path.join(tiny_run, "results/tables/conclusion.md")).read()
+    assert "## Differences from the workshop" in conclusion
+    assert sum(line.startswith(f"| {k}. ") for k in range(1, 11) for line in conclusion.splitlines()) == 10
+    assert "workshop_sequential_s" in conclusion
+    table = pd.read_csv(os.path.join(tiny_run, "results/tables/conclusion.csv"))
+    assert set(table.impl) == {"python", "numba", "cython"}
+    assert table.set_index("impl").loc["python", "speedup_vs_python"] == 1.0
+    for study in plan.STUDIES:
+        for ext in ("png", "svg"):
+            assert os.path.getsize(os.path.join(tiny_run, f"results/figures/{study}.{ext}")) > 10_000
+    assert len(os.listdir(os.path.join(tiny_run, "results/figures/problems"))) == 5
+
+
+def test_report_is_self_contained_html(tiny_run):
+    snakemake(tiny_run, "--configfile", "config/tiny.yaml", "--report", "results/report.html")
+    html = open(os.path.join(tiny_run, "results/report.html")).read()
+    assert "strong.png" in html and "conclusion.md" in html
+
+
+def test_rerun_one_configuration_then_reaggregate(tiny_run):
+    target = plan.timing_jobs(tiny_config())[-1].path
+    before = pd.read_csv(os.path.join(tiny_run, target)).started_at.iloc[0]
+    out = snakemake(tiny_run, "--cores", "2", "--configfile", "config/tiny.yaml", "--force", target)
+    assert "1 of 1 steps (100%) done" in out.stderr
+    assert pd.read_csv(os.path.join(tiny_run, target)).started_at.iloc[0] != before
+    plan_out = snakemake(tiny_run, "-n", "--configfile", "config/tiny.yaml")
+    assert "tables" in plan_out.stdout and "time_chamfer" not in plan_out.stdout
+
+
+def test_dry_run_lists_one_job_per_configuration(tmp_path):
+    workdir = copy_workflow(str(tmp_path))
+    out = snakemake(workdir, "-n", "--cores", "32", "--configfile", "config/paper.yaml")
+    with open(os.path.join(REPO, "config", "paper.yaml")) as f:
+        jobs = plan.timing_jobs(yaml.safe_load(f))
+    counts = {line.split()[0]: int(line.split()[1]) for line in out.stdout.splitlines()
+              if line.startswith(("time_toy ", "time_chamfer "))}
+    assert counts["time_toy"] == sum(j.study in plan.TOY_STUDIES for j in jobs)
+    assert counts["time_chamfer"] == sum(j.study in plan.CHAMFER_STUDIES for j in jobs)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ("strong.impls", "studies.strong.impls[1]: unknown chamfer implementation 'fortran'"),
+        ("strong.workers", "studies.strong.workers[1]: 0 is less than the minimum of 1"),
+        ("chamfer.size", "studies.chamfer.problems[0].L[1]: -10 is less than the minimum of 2"),
+        ("misspelt", "'repeat' was unexpected"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, edit, message):
+    workdir = copy_workflow(str(tmp_path))
+    config = tiny_config()
+    if edit == "strong.impls":
+        config["studies"]["strong"]["impls"].append("fortran")
+    elif edit == "strong.workers":
+        config["studies"]["strong"]["workers"] = [1, 0]
+    elif edit == "chamfer.size":
+        config["studies"]["chamfer"]["problems"][0]["L"] = [6, -10, 1]
+    else:
+        config["repeat"] = 3
+    with open(os.path.join(workdir, "config", "bad.yaml"), "w") as f:
+        yaml.safe_dump(config, f)
+    out = snakemake(workdir, "--cores", "2", "--configfile", "config/bad.yaml", check=False)
+    assert out.returncode != 0
+    assert message in out.stdout + out.stderr
+    assert not os.path.exists(os.path.join(workdir, "results"))
