@@ -10,7 +10,7 @@ rule time_chamfer:
         problem=r"L\d+-\d+-\d+_R\d+-\d+-\d+",
     conda:
         "../envs/scipar.yaml"
-    threads: TIMED_THREADS
+    threads: timed_threads
     params:
         repeats=lambda w: plan.repeats(config, w.study),
     script:

@@ -1,5 +1,7 @@
 import os
 
+from snakemake.exceptions import WorkflowError
+
 from scipar import plan
 from scipar.config import check_config
 
@@ -20,9 +22,13 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-# A timed job takes every core Snakemake has, so no other job (timed or not) runs
-# beside it on this machine; `threads` is a scheduling matter, the CSV records it.
-TIMED_THREADS = workflow.cores
+def timed_threads(wildcards):
+    """A timed job takes every core Snakemake has, so that no other job, timed or not,
+    runs beside it. `threads` is a scheduling matter; the CSV records it."""
+    try:
+        return workflow.cores
+    except WorkflowError:  # no --cores (e.g. --report): only the workers are needed
+        return int(wildcards.workers)
 
 
 def job_of(wildcards):

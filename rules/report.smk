@@ -26,7 +26,7 @@ rule figure:
     output:
         png=report(
             "results/figures/{study}.png",
-            caption="../report/{study}.rst",
+            caption="../report/figure.rst",
             category="Figures",
         ),
         svg="results/figures/{study}.svg",

@@ -8,7 +8,7 @@ rule time_toy:
         problem=r"(overwrite|accumulate)-n\d+",
     conda:
         "../envs/scipar.yaml"
-    threads: TIMED_THREADS
+    threads: timed_threads
     params:
         repeats=lambda w: plan.repeats(config, w.study),
         calls=lambda w: (
