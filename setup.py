@@ -14,6 +14,7 @@ Flags (documented in the README, "Build flags"):
 import os
 import sys
 
+import Cython
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -44,6 +45,11 @@ def kernel(name, extra):
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
 
+
+# Provenance: the Cython that compiled the kernels (the build environment's, which may
+# differ from any Cython installed at run time) and the flags it used.
+with open(os.path.join("scipar", "_build_info.py"), "w") as f:
+    f.write(f"CYTHON_VERSION = {Cython.__version__!r}\nFLAGS = {native_flags()!r}\n")
 
 setup(
     ext_modules=cythonize(

@@ -32,8 +32,22 @@ def row_chunks(L, pieces):
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def matrix_rows(impl, L, R, start, stop):
-    return get_implementation(impl).kernel(L, R, start, stop)
+def matrix_rows(impl, L, R, start, stop, workers=1):
+    """Rows [start, stop) of the distance matrix; `workers` threads inside the kernel."""
+    implementation = get_implementation(impl)
+    if implementation.parallel_inside:
+        return implementation.kernel(L, R, start, stop, workers)
+    return implementation.kernel(L, R, start, stop)
+
+
+def solve_rows(impl, L, R, start, stop, workers=1):
+    """Part of a solve: (nearest R cluster of each row in [start, stop) of L, minimum of
+    each column over those rows, the row of each column minimum, lowest on ties)."""
+    solver = get_implementation(impl).solver
+    if solver is not None:
+        return solver(L, R, start, stop, workers)
+    block = matrix_rows(impl, L, R, start, stop, workers)
+    return block.argmin(axis=1), block.min(axis=0), block.argmin(axis=0) + start
 
 
 def _check_prange_threads(impl, workers):
@@ -47,21 +61,26 @@ def _check_prange_threads(impl, workers):
             )
 
 
-def chamfer_matrix(L, R, impl="numba", backend="serial", workers=1, timer=None):
-    """The |L| x |R| matrix of symmetric Chamfer distances.
-
-    L and R are ClusterSets or lists of (n_i, 3) float arrays. `timer`, a scipar.Timer
-    around the call, receives the CPU time of worker processes.
-    """
+def _spread(function, L, R, impl, backend, workers, timer):
+    """Run function(impl, L, R, start, stop[, workers]) over row ranges of L as asked."""
     L, R = as_cluster_set(L, "L"), as_cluster_set(R, "R")
     implementation = get_implementation(impl)
     check_workers(backend, workers, implementation)
     if backend == "prange":
         _check_prange_threads(implementation, workers)
-        return implementation.kernel(L, R, 0, len(L), workers)
+        return [function(impl, L, R, 0, len(L), workers)]
     chunks = [(0, len(L))] if backend == "serial" else row_chunks(L, TASKS_PER_WORKER * workers)
-    blocks = parallel_map(matrix_rows, [(impl, L, R, a, b) for a, b in chunks], backend, workers, timer)
-    return np.vstack(blocks)
+    return parallel_map(function, [(impl, L, R, a, b) for a, b in chunks], backend, workers, timer)
+
+
+def chamfer_matrix(L, R, impl="numba", backend="serial", workers=1, timer=None):
+    """The |L| x |R| matrix of symmetric Chamfer distances.
+
+    L and R are ClusterSets or lists of (n_i, 3) float arrays. `timer`, a scipar.Timer
+    around the call, receives the CPU time of worker processes. Solvers that skip work
+    (cython-pruned) do not apply here: every entry is computed.
+    """
+    return np.vstack(_spread(matrix_rows, L, R, impl, backend, workers, timer))
 
 
 def nearest(matrix):
@@ -71,7 +90,13 @@ def nearest(matrix):
 
 def solve(L, R, impl="numba", backend="serial", workers=1, timer=None):
     """(nearest R cluster of each L cluster, nearest L cluster of each R cluster)."""
-    return nearest(chamfer_matrix(L, R, impl, backend, workers, timer))
+    parts = _spread(solve_rows, L, R, impl, backend, workers, timer)
+    near_l = np.concatenate([part[0] for part in parts])
+    _, best, near_r = parts[0]
+    for _, values, rows in parts[1:]:  # in row order: on a tie the earlier rows win
+        better = values < best
+        best, near_r = np.where(better, values, best), np.where(better, rows, near_r)
+    return near_l, near_r
 
 
 def check_matrix(matrix, reference):

@@ -8,6 +8,8 @@ import sys
 from functools import lru_cache
 from importlib import metadata
 
+from scipar import _build_info
+
 
 def _version(package):
     try:
@@ -47,7 +49,7 @@ def provenance():
         "python": sys.version.split()[0],
         "numpy": _version("numpy"),
         "numba": _version("numba"),
-        "cython": _version("cython"),
+        "cython": _build_info.CYTHON_VERSION,
         "scipar_version": _version("scipar"),
         "git_commit": _git_commit(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),

@@ -17,21 +17,31 @@ class Implementation:
     parallel_inside: bool  # can spread one call over threads itself (backend "prange")
     description: str
     target: str  # "module:attribute" of the kernel
+    solver_target: str = ""  # "module:attribute" of a solver that skips work, if any
 
     @property
     def kernel(self):
-        module, attribute = self.target.split(":")
-        return getattr(importlib.import_module(module), attribute)
+        return _load(self.target)
+
+    @property
+    def solver(self):
+        """solve_rows(L, R, start, stop, workers) of its own, or None."""
+        return _load(self.solver_target) if self.solver_target else None
+
+
+def _load(target):
+    module, attribute = target.split(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 _REGISTRY = {}
 
 
-def register(name, problem, compiled, releases_gil, parallel_inside, description, target):
+def register(name, problem, compiled, releases_gil, parallel_inside, description, target, solver=""):
     if (problem, name) in _REGISTRY:
         raise ValueError(f"implementation {name!r} of {problem!r} is registered twice")
     _REGISTRY[problem, name] = Implementation(
-        name, problem, compiled, releases_gil, parallel_inside, description, target
+        name, problem, compiled, releases_gil, parallel_inside, description, target, solver
     )
 
 
@@ -47,6 +57,9 @@ for args in [
     ("numba-signature", True, True, False, "the same with the workshop's float64[:,:] signature", f"{NB}:signature_block"),
     ("numba", True, True, True, "fused directions, contiguous arrays, squared distances", f"{NB}:fused_block"),
     ("cython", True, True, True, "typed memoryviews, nogil, OpenMP prange, vectorised min", "scipar._chamfer_cy:fused_block"),
+    # The fastest: cython's kernel, and a solve that skips pairs which cannot be nearest.
+    ("cython-pruned", True, True, True, "cython, skipping pairs proved not nearest (solve only)",
+     "scipar._chamfer_cy:fused_block", "scipar._chamfer_cy:pruned_solve"),
 ]:
     register(args[0], "chamfer", *args[1:])
 

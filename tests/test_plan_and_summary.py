@@ -39,7 +39,7 @@ def test_every_configuration_is_one_job_once():
     assert len(jobs) == len(set(jobs)) == len({j.path for j in jobs})
     # serial only with one worker, prange only for kernels with a parallel loop inside
     assert all(j.workers == 1 for j in jobs if j.backend == "serial")
-    assert all(j.impl in ("numba", "cython") for j in jobs if j.backend == "prange")
+    assert all(j.impl in ("numba", "cython", "cython-pruned") for j in jobs if j.backend == "prange")
     strong = [j for j in jobs if j.study == "strong"]
     s = config["studies"]["strong"]
     expected = sum(
@@ -59,7 +59,7 @@ def test_seeds_multiply_problems():
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda c: c["studies"]["strong"]["impls"].append("fortran"), r"studies\.strong\.impls\[2\]: unknown chamfer implementation 'fortran'"),
+        (lambda c: c["studies"]["strong"]["impls"].append("fortran"), r"studies\.strong\.impls\[3\]: unknown chamfer implementation 'fortran'"),
         (lambda c: c["studies"]["toy"]["impls"].append("numba"), r"studies\.toy\.impls\[4\]: unknown toy implementation 'numba'"),
         (lambda c: c["studies"]["strong"]["workers"].append(0), r"studies\.strong\.workers\[2\]: 0 is less than the minimum of 1"),
         (lambda c: c["studies"]["chamfer"]["problems"][0]["L"].__setitem__(0, -5), r"studies\.chamfer\.problems\[0\]\.L\[0\]: -5 is less than"),

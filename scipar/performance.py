@@ -1,0 +1,138 @@
+"""Side-by-side performance of the Chamfer solve on one dataset, in one process.
+
+Every implementation solves the same problem and is verified against the cKDTree
+reference; throughput is point pairs (n_points_l * n_points_r) per second of the whole
+solve, whether or not a solver evaluates every pair (cython-pruned skips pairs that
+cannot be nearest, so its rate can exceed the C loop's, which evaluates all). The yardstick is a plain C loop (benchmarks/c_baseline.c) compiled here with
+gcc -O3 -march=native -ffast-math. Run it with benchmarks/chamfer_performance.py.
+"""
+
+import ctypes
+import os
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+from scipar.chamfer import chamfer_matrix, check_solution, nearest, solve
+from scipar.datasets import ClusterSet, gen_clusters
+from scipar.provenance import provenance
+from scipar.toy import toy_kernel
+
+C_FLAGS = ["-O3", "-march=native", "-ffast-math", "-shared", "-fPIC"]
+
+
+def compile_c_baseline(source):
+    """Compile the C loop into a shared library and return solve(L, R) -> answer."""
+    folder = tempfile.mkdtemp(prefix="scipar-c-")
+    library = os.path.join(folder, "c_baseline.so")
+    subprocess.run(["gcc", *C_FLAGS, "-o", library, source], check=True)
+    lib = ctypes.CDLL(library)
+    lib.chamfer_matrix.restype = ctypes.c_int
+    ptr, i64 = ctypes.c_void_p, ctypes.c_int64
+
+    def c_solve(L, R):
+        out = np.empty((len(L), len(R)))
+        status = lib.chamfer_matrix(
+            ptr(L.soa.ctypes.data), i64(L.n_points), ptr(L.offsets.ctypes.data), i64(len(L)),
+            ptr(R.soa.ctypes.data), i64(R.n_points), ptr(R.offsets.ctypes.data), i64(len(R)),
+            ptr(out.ctypes.data),
+        )
+        if status:
+            raise MemoryError("C baseline could not allocate its scratch row")
+        return nearest(out)
+
+    return c_solve
+
+
+def median_time(run, repeats, warm_up):
+    """Call warm_up() once (compilation), then the median wall time of `repeats` calls
+    of run() and the last answer."""
+    warm_up()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        answer = run()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), answer
+
+
+C_LOOP = "C loop (gcc " + " ".join(C_FLAGS[:3]) + ")"
+KERNEL = "cython kernel, every pair (same work as the C loop)"
+
+
+def chamfer_contenders(c_source, fastest, workers):
+    """(label, threads, solve function) of every contender, the yardstick first."""
+    c_solve = compile_c_baseline(c_source)
+    return [
+        (C_LOOP, 1, c_solve),
+        (KERNEL, 1, lambda L, R: solve(L, R, "cython")),
+        (fastest, 1, lambda L, R: solve(L, R, fastest)),
+        (f"{fastest} prange", workers, lambda L, R: solve(L, R, fastest, "prange", workers)),
+        ("numba", 1, lambda L, R: solve(L, R, "numba")),
+        ("reference", 1, lambda L, R: solve(L, R, "reference")),
+        ("numba-workshop", 1, lambda L, R: solve(L, R, "numba-workshop")),
+    ]
+
+
+def run_benchmark(left, right, c_source, fastest="cython-pruned", workers=2, repeats=5, slow_repeats=1, toy_n=200):
+    """Time every contender on one problem and the toy kernel; return a dict of results."""
+    L, R = gen_clusters(*left), gen_clusters(*right)
+    # Warm-ups compile on a small piece of the same data: the slow contenders need minutes
+    # for the whole problem, and compilation only depends on the types.
+    few = ClusterSet.from_clusters(L.clusters[:2])
+    pairs = L.n_points * R.n_points
+    rows = []
+    for label, threads, run in chamfer_contenders(c_source, fastest, workers):
+        slow = label in ("reference", "numba-workshop")
+        seconds, answer = median_time(lambda: run(L, R), slow_repeats if slow else repeats, lambda: run(few, R))
+        rows.append(dict(label=label, threads=threads, seconds=seconds, pairs_per_s=pairs / seconds, answer=answer))
+    matrix = chamfer_matrix(L, R, "reference")
+    for row in rows:
+        check_solution(L, R, *row.pop("answer"), reference=matrix)  # raises if wrong
+        row["verified"] = True
+    toy = {}
+    for impl in ("python", "cython", "numba-nogil"):
+        toy[impl], _ = median_time(
+            lambda: toy_kernel(toy_n, impl, "accumulate"), 1 if impl == "python" else repeats,
+            lambda: toy_kernel(8, impl, "accumulate"),
+        )
+    return dict(left=left, right=right, points=L.n_points + R.n_points, pairs=pairs, rows=rows,
+                toy=toy, toy_n=toy_n, fastest=fastest, workers=workers)
+
+
+def ratios(results):
+    """(description, measured, goal) of each goal of the performance issue."""
+    by = {r["label"]: r for r in results["rows"]}
+    fastest, w = results["fastest"], results["workers"]
+    one = by[fastest]["seconds"]
+    c_rate = by[C_LOOP]["pairs_per_s"]
+    toy = results["toy"]
+    return [
+        (f"{fastest} rate / C loop rate, one thread", by[fastest]["pairs_per_s"] / c_rate, 0.70),
+        ("cython kernel rate / C loop rate, one thread, same work", by[KERNEL]["pairs_per_s"] / c_rate, 0.70),
+        (f"reference time / {fastest} time", by["reference"]["seconds"] / one, 10.0),
+        (f"numba-workshop time / {fastest} time", by["numba-workshop"]["seconds"] / one, 100.0),
+        (f"{fastest} parallel efficiency on {w} threads, T(1) / ({w} T({w}))", one / (w * by[f"{fastest} prange"]["seconds"]), 0.9),
+        (f"toy accumulate n={results['toy_n']}: python time / cython time", toy["python"] / toy["cython"], 100.0),
+        (f"toy accumulate n={results['toy_n']}: python time / numba-nogil time", toy["python"] / toy["numba-nogil"], 100.0),
+    ]
+
+
+def format_report(results):
+    p = provenance()
+    lines = [
+        f"problem L={results['left']} R={results['right']}: {results['points']:,} points, "
+        f"{results['pairs']:.4g} point pairs",
+        f"machine: {p['cpu_model']}, {p['logical_cpus']} logical CPUs; numba {p['numba']}, cython {p['cython']}",
+        "",
+        f"{'implementation':<45} {'threads':>7} {'median s':>10} {'pairs/s':>10}  verified",
+    ]
+    for r in results["rows"]:
+        lines.append(f"{r['label']:<45} {r['threads']:>7} {r['seconds']:>10.4g} {r['pairs_per_s']:>10.3g}  {r['verified']}")
+    lines += ["", f"toy kernel, accumulate, n={results['toy_n']}: "
+              + ", ".join(f"{k} {v:.4g} s" for k, v in results["toy"].items()), "", "ratios (goal):"]
+    for text, value, goal in ratios(results):
+        lines.append(f"  {text}: {value:.3g} (goal >= {goal:g}) {'met' if value >= goal else 'NOT MET'}")
+    return "\n".join(lines)
