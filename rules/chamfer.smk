@@ -11,6 +11,8 @@ rule time_chamfer:
     conda:
         "../envs/scipar.yaml"
     threads: timed_threads
+    resources:
+        slurm_extra=timed_slurm_extra,
     params:
         repeats=lambda w: plan.repeats(config, w.study),
     script:

@@ -22,13 +22,24 @@ wildcard_constraints:
     seed=r"\d+",
 
 
+ON_CLUSTER = workflow.non_local_exec or workflow.remote_exec
+
+
 def timed_threads(wildcards):
-    """A timed job takes every core Snakemake has, so that no other job, timed or not,
-    runs beside it. `threads` is a scheduling matter; the CSV records it."""
+    """Here, a timed job takes every core Snakemake has, so that no other job, timed or
+    not, runs beside it; on a cluster it is a job of its own and asks for as many CPUs
+    as the workers it measures. A scheduling matter: the CSV records it."""
+    if ON_CLUSTER:
+        return int(wildcards.workers)
     try:
         return workflow.cores
     except WorkflowError:  # no --cores (e.g. --report): only the workers are needed
         return int(wildcards.workers)
+
+
+def timed_slurm_extra(wildcards):
+    """With `exclusive_nodes: true`, a timed SLURM job takes its whole node."""
+    return "--exclusive" if config.get("exclusive_nodes", False) else ""
 
 
 def job_of(wildcards):

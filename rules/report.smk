@@ -1,3 +1,11 @@
+# Aggregation, figures and the conclusion run where Snakemake runs, never as cluster jobs.
+localrules:
+    tables,
+    figure,
+    problem_figure,
+    conclusion,
+
+
 rule tables:
     input:
         [job.path for job in JOBS],

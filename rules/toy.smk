@@ -9,6 +9,8 @@ rule time_toy:
     conda:
         "../envs/scipar.yaml"
     threads: timed_threads
+    resources:
+        slurm_extra=timed_slurm_extra,
     params:
         repeats=lambda w: plan.repeats(config, w.study),
         calls=lambda w: (

@@ -81,35 +81,42 @@ def chamfer_figure(summary, paths):
     save(fig, paths)
 
 
-def _scaling_panels(cells, metric, ylabel, title, paths, ideal):
+def _scaling_panels(cells, panels, title, paths):
+    """One column per problem, one row per (metric, label, ideal line, interval columns)."""
     cells = cells.copy()
     cells["configuration"] = _label(cells)
     problems = sorted(cells.problem.unique())
-    fig, axes = plt.subplots(1, len(problems), figsize=(6 * len(problems), 4.5), squeeze=False)
-    for ax, problem in zip(axes[0], problems):
-        part = cells[cells.problem == problem]
-        sns.lineplot(part, x="workers", y=metric, hue="configuration", style="configuration", markers=True, ax=ax)
-        if metric == "speedup":
-            _errorbars(ax, part, "workers", "speedup", "speedup_ci_low", "speedup_ci_high", "configuration")
-        top = part.workers.max()
-        ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
-        ax.set(xlabel="workers (threads or processes)", ylabel=ylabel, title=problem)
-        ax.set_xticks(sorted(part.workers.unique()))
-        ax.legend(fontsize="small")
+    fig, axes = plt.subplots(len(panels), len(problems), figsize=(6 * len(problems), 4.5 * len(panels)), squeeze=False)
+    for row, (metric, ylabel, ideal, interval) in enumerate(panels):
+        for ax, problem in zip(axes[row], problems):
+            part = cells[cells.problem == problem]
+            sns.lineplot(part, x="workers", y=metric, hue="configuration", style="configuration", markers=True, ax=ax)
+            if interval:
+                _errorbars(ax, part, "workers", metric, *interval, "configuration")
+            top = part.workers.max()
+            ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
+            ax.set(xlabel="workers (threads or processes)", ylabel=ylabel, title=problem)
+            ax.set_xticks(sorted(part.workers.unique()))
+            ax.legend(fontsize="small")
     fig.suptitle(title)
     save(fig, paths)
 
 
 def strong_figure(summary, paths):
-    _scaling_panels(summary[summary.study == "strong"], "speedup", "speedup T(1) / T(p), 95 % interval",
-                    "Strong scaling: fixed problem, more workers (the workshop's 'weak scaling', figure 3)",
-                    paths, ideal=lambda p: p)
+    _scaling_panels(
+        summary[summary.study == "strong"],
+        [("speedup", "speedup T(1) / T(p), 95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
+         ("efficiency", "efficiency, speedup / p", lambda p: 1.0, None)],
+        "Strong scaling: fixed problem, more workers (the workshop's 'weak scaling', figure 3)", paths,
+    )
 
 
 def weak_figure(summary, paths):
-    _scaling_panels(summary[summary.study == "weak"], "weak_efficiency",
-                    "weak efficiency (T(1) per pair) / (T(p) per pair)",
-                    "Weak scaling: work grows with the workers", paths, ideal=lambda p: 1.0)
+    _scaling_panels(
+        summary[summary.study == "weak"],
+        [("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p))", lambda p: 1.0, None)],
+        "Weak scaling: the work grows with the workers", paths,
+    )
 
 
 def size_figure(summary, paths):

@@ -127,10 +127,10 @@ def format_report(results):
         f"{results['pairs']:.4g} point pairs",
         f"machine: {p['cpu_model']}, {p['logical_cpus']} logical CPUs; numba {p['numba']}, cython {p['cython']}",
         "",
-        f"{'implementation':<45} {'threads':>7} {'median s':>10} {'pairs/s':>10}  verified",
+        f"{'implementation':<52} {'threads':>7} {'median s':>10} {'pairs/s':>10}  verified",
     ]
     for r in results["rows"]:
-        lines.append(f"{r['label']:<45} {r['threads']:>7} {r['seconds']:>10.4g} {r['pairs_per_s']:>10.3g}  {r['verified']}")
+        lines.append(f"{r['label']:<52} {r['threads']:>7} {r['seconds']:>10.4g} {r['pairs_per_s']:>10.3g}  {r['verified']}")
     lines += ["", f"toy kernel, accumulate, n={results['toy_n']}: "
               + ", ".join(f"{k} {v:.4g} s" for k, v in results["toy"].items()), "", "ratios (goal):"]
     for text, value, goal in ratios(results):

@@ -1,35 +1,14 @@
 """The workflow end to end on a tiny config, in a temporary copy of the repository."""
 
 import os
-import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 import yaml
 
+from helpers import REPO, copy_workflow, snakemake, tiny_config
 from scipar import plan
 from scipar.summary import overlapping_jobs
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-WORKFLOW = ["Snakefile", "rules", "scripts", "config", "envs", "report"]
-
-
-def copy_workflow(target):
-    for name in WORKFLOW:
-        source = os.path.join(REPO, name)
-        (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, os.path.join(target, name))
-    shutil.copy(os.path.join(REPO, "tests", "tiny.yaml"), os.path.join(target, "config", "tiny.yaml"))
-    return target
-
-
-def snakemake(workdir, *args, check=True):
-    out = subprocess.run(SNAKEMAKE + list(args), cwd=workdir, capture_output=True, text=True, timeout=1200)
-    if check and out.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +16,6 @@ def tiny_run(tmp_path_factory):
     workdir = copy_workflow(str(tmp_path_factory.mktemp("workflow")))
     snakemake(workdir, "--cores", "2", "--configfile", "config/tiny.yaml")
     return workdir
-
-
-def tiny_config():
-    with open(os.path.join(REPO, "tests", "tiny.yaml")) as f:
-        return yaml.safe_load(f)
 
 
 def test_every_job_wrote_its_repeats(tiny_run):
