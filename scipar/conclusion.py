@@ -48,7 +48,7 @@ def chamfer_table(summary):
             workshop_sequential_s=workshop.CHAMFER_SECONDS.get(impl, np.nan),
             workshop_speedup_vs_python=workshop.CHAMFER_SPEEDUP.get(impl, np.nan),
         ))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values("sequential_s", ascending=False, ignore_index=True)
 
 
 def toy_table(summary):
@@ -120,13 +120,19 @@ def differences(summary, timings, overlaps):
     ]
 
 
+def _markdown(table):
+    """A Markdown table with 3 significant digits and a dash where nothing was measured."""
+    cells = table.astype(object).where(table.notna(), None)
+    return cells.to_markdown(index=False, floatfmt=".3g", missingval="–")
+
+
 def conclusion_markdown(chamfer, toy, diffs):
     lines = ["# Conclusion", "", "## Chamfer implementations", "",
              f"Columns prefixed `workshop_` are the numbers printed by the {workshop.SOURCE}; "
              "everything else was measured in this run.", ""]
-    lines.append(chamfer.to_markdown(index=False, floatfmt=".3g") if len(chamfer) else "(no Chamfer study in this run)")
+    lines.append(_markdown(chamfer) if len(chamfer) else "(no Chamfer study in this run)")
     if len(toy):
-        lines += ["", "## Toy kernel (sequential)", "", toy.to_markdown(index=False, floatfmt=".3g")]
+        lines += ["", "## Toy kernel (sequential)", "", _markdown(toy)]
     lines += ["", f"Workshop's conclusion (printed): {workshop.CONCLUSION}.", "",
               "## Differences from the workshop", "", "| workshop defect | this run |", "|---|---|"]
     lines += [f"| {d} | {m} |" for d, m in diffs]

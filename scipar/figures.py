@@ -54,8 +54,11 @@ def toy_figure(summary, paths):
 def gil_figure(summary, paths):
     cells = summary[summary.study == "gil"].copy()
     cells["configuration"] = _label(cells) + " (" + cells.problem + ")"
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5), layout="constrained")
     sns.lineplot(cells, x="workers", y="wall_median_s", hue="configuration", marker="o", ax=left)
+    left.legend(fontsize="small")
+    for ax in (left, right):
+        ax.set_xticks(sorted(cells.workers.unique()))
     _errorbars(left, cells, "workers", "wall_median_s", "wall_ci_low_s", "wall_ci_high_s", "configuration")
     left.set(ylabel="median wall time (s)", xlabel="workers (threads or processes)", title="Wall time of all calls")
     sns.lineplot(cells, x="workers", y="utilisation_median", hue="configuration", marker="o", ax=right, legend=False)
@@ -83,10 +86,11 @@ def chamfer_figure(summary, paths):
 
 def _scaling_panels(cells, panels, title, paths):
     """One column per problem, one row per (metric, label, ideal line, interval columns)."""
-    cells = cells.copy()
+    cells = cells[cells.groupby(["problem", "impl", "backend"]).workers.transform("nunique") > 1].copy()
     cells["configuration"] = _label(cells)
     problems = sorted(cells.problem.unique())
-    fig, axes = plt.subplots(len(panels), len(problems), figsize=(6 * len(problems), 4.5 * len(panels)), squeeze=False)
+    fig, axes = plt.subplots(len(panels), len(problems), figsize=(6 * len(problems) + 3, 4.5 * len(panels)),
+                             squeeze=False, layout="constrained")
     for row, (metric, ylabel, ideal, interval) in enumerate(panels):
         for ax, problem in zip(axes[row], problems):
             part = cells[cells.problem == problem]
@@ -97,7 +101,7 @@ def _scaling_panels(cells, panels, title, paths):
             ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
             ax.set(xlabel="workers (threads or processes)", ylabel=ylabel, title=problem)
             ax.set_xticks(sorted(part.workers.unique()))
-            ax.legend(fontsize="small")
+            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.suptitle(title)
     save(fig, paths)
 

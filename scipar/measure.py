@@ -12,7 +12,7 @@ import pandas as pd
 
 from scipar import plan
 from scipar.atomic import atomic_path
-from scipar.chamfer import chamfer_matrix, check_solution, matrix_rows, solve
+from scipar.chamfer import chamfer_matrix, check_solution, solve, solve_rows
 from scipar.datasets import load_clusters
 from scipar.parallel import warm_processes
 from scipar.provenance import provenance
@@ -91,7 +91,7 @@ def time_chamfer_job(job, repeats, left_path, right_path, reference_path, thread
         check_solution(L, R, *answer, reference=reference)
 
     if job.backend == "processes":
-        warm_processes(job.workers, matrix_rows, (job.impl, L, R, 0, 1))
+        warm_processes(job.workers, solve_rows, (job.impl, L, R, 0, 1))
     rows, facts = measure(run, repeats, verify)
     sizes = dict(
         clusters_l=len(L), clusters_r=len(R), n_points_l=L.n_points, n_points_r=R.n_points,
