@@ -5,7 +5,7 @@ import warnings
 from scipar import conclusion, figures
 from scipar.atomic import atomic_path
 from scipar.datasets import load_clusters
-from scipar.summary import add_scaling, collect, overlapping_jobs, summarise
+from scipar.summary import add_scaling, collect, overlapping_jobs, read_table, summarise
 
 
 def write_tables(timing_paths, timings_out, summary_out):
@@ -21,10 +21,7 @@ def write_tables(timing_paths, timings_out, summary_out):
 
 
 def write_figure(summary_path, study, paths):
-    import pandas as pd
-
-    summary = pd.read_csv(summary_path, keep_default_na=False, na_values=[""])
-    figures.FIGURES[study](summary, paths)
+    figures.FIGURES[study](read_table(summary_path), paths)
 
 
 def write_problem_figure(left_path, right_path, problem, path):
@@ -32,10 +29,7 @@ def write_problem_figure(left_path, right_path, problem, path):
 
 
 def write_conclusion(summary_path, timings_path, csv_out, md_out):
-    import pandas as pd
-
-    summary = pd.read_csv(summary_path, keep_default_na=False, na_values=[""])
-    timings = pd.read_csv(timings_path, keep_default_na=False, na_values=[""])
+    summary, timings = read_table(summary_path), read_table(timings_path)
     chamfer = conclusion.chamfer_table(summary)
     diffs = conclusion.differences(summary, timings, overlapping_jobs(timings))
     text = conclusion.conclusion_markdown(chamfer, conclusion.toy_table(summary), diffs)

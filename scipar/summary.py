@@ -13,11 +13,16 @@ CV_LIMIT = 0.10
 BOOTSTRAP = 2000
 
 
+def read_table(path):
+    """Read a scipar CSV: empty cells are missing values, "NA" or "nan" are not special."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
 def collect(paths):
     """Concatenate timing CSVs into one tidy table (one row per timed repeat)."""
     if not paths:
         raise ValueError("no timing CSV to collect")
-    tables = [pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in paths]
+    tables = [read_table(p) for p in paths]
     timings = pd.concat(tables, ignore_index=True)
     if "variant" not in timings:
         timings["variant"] = ""

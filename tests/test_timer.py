@@ -56,3 +56,12 @@ def test_one_process_worker_is_not_counted_twice():
         parallel_map(burn, [(0.2,)] * 2, "processes", 1, timer=t)
     assert t.worker_cpu_s == 0.0
     assert 0.38 <= t.cpu_s < 0.6
+
+
+def test_warm_processes_reaches_every_worker():
+    import os
+
+    from scipar.parallel import warm_processes
+
+    assert warm_processes(2, os.getpid, ()) == 2
+    assert warm_processes(1, os.getpid, ()) == 1
