@@ -50,24 +50,12 @@ def solve_rows(impl, L, R, start, stop, workers=1):
     return block.argmin(axis=1), block.min(axis=0), block.argmin(axis=0) + start
 
 
-def _check_prange_threads(impl, workers):
-    if impl.name.startswith("numba"):
-        import numba
-
-        if workers > numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(
-                f"workers={workers} exceeds NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}; "
-                "set NUMBA_NUM_THREADS before importing numba (scipar.layers.pin_threads)"
-            )
-
-
 def _spread(function, L, R, impl, backend, workers, timer):
     """Run function(impl, L, R, start, stop[, workers]) over row ranges of L as asked."""
     L, R = as_cluster_set(L, "L"), as_cluster_set(R, "R")
     implementation = get_implementation(impl)
     check_workers(backend, workers, implementation)
     if backend == "prange":
-        _check_prange_threads(implementation, workers)
         return [function(impl, L, R, 0, len(L), workers)]
     chunks = [(0, len(L))] if backend == "serial" else row_chunks(L, TASKS_PER_WORKER * workers)
     return parallel_map(function, [(impl, L, R, a, b) for a, b in chunks], backend, workers, timer)

@@ -97,6 +97,11 @@ def fused_block(L, R, start, stop, workers=1):
     if workers == 1:
         _fused_rows_serial(L.soa, L.offsets, R.soa, R.offsets, start, stop, out)
         return out
+    if workers > numba.config.NUMBA_NUM_THREADS:  # Numba sized its pool at import
+        raise ValueError(
+            f"workers={workers} exceeds NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}; "
+            "set NUMBA_NUM_THREADS before importing numba (scipar.layers.pin_threads)"
+        )
     numba.set_num_threads(workers)
     _fused_rows_prange(L.soa, L.offsets, R.soa, R.offsets, start, stop, out)
     return out

@@ -50,6 +50,14 @@ def ratio_ci(numerator, denominator, seed=0):
     return point, float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
 
 
+def _work(cell):
+    """The size of a cell's work: point pairs (Chamfer) or loop iterations (toy)."""
+    for column in ("pairs", "iterations"):
+        if column in cell and pd.notna(cell[column].iloc[0]):
+            return float(cell[column].iloc[0])
+    return float("nan")
+
+
 def summarise(timings):
     """One row per cell: median wall time with its interval, CV flag, CPU, utilisation."""
     rows = []
@@ -69,7 +77,7 @@ def summarise(timings):
                 cpu_median_s=float(cell["cpu_s"].median()),
                 utilisation_median=float(cell["utilisation"].median()),
                 compile_s=float(cell["compile_s"].median()),
-                work=float(cell["pairs"].iloc[0] if "pairs" in cell and pd.notna(cell["pairs"].iloc[0]) else cell["iterations"].iloc[0]),
+                work=_work(cell),
             )
         )
     return pd.DataFrame(rows)
