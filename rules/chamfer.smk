@@ -14,6 +14,6 @@ rule time_chamfer:
     resources:
         slurm_extra=timed_slurm_extra,
     params:
-        repeats=lambda w: plan.repeats(config, w.study),
+        sampling=lambda w: plan.sampling(config, w.study),
     script:
         "../scripts/time_chamfer.py"

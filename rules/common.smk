@@ -1,14 +1,26 @@
 import os
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 
 from scipar import plan
-from scipar.config import check_config
+from scipar.config import check_config, check_workers
+from scipar.noise import usable_cpus
+
+ON_CLUSTER = workflow.non_local_exec or workflow.remote_exec
+
+try:
+    CORES = workflow.cores
+except WorkflowError:  # no --cores (e.g. --report): size the plan to this machine
+    CORES = usable_cpus()
 
 # Fail before any job runs, naming the key at fault.
 check_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
+WORKER_LIMIT, notes = check_workers(config, CORES, ON_CLUSTER, usable_cpus())
+for note in notes:
+    logger.warning(f"scipar: {note}")
 
-JOBS = plan.timing_jobs(config)
+JOBS = plan.timing_jobs(config, WORKER_LIMIT)
 CHAMFER_PROBLEMS = sorted({j.problem for j in JOBS if j.study in plan.CHAMFER_STUDIES})
 STUDIES = sorted({j.study for j in JOBS})
 
@@ -22,19 +34,11 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-ON_CLUSTER = workflow.non_local_exec or workflow.remote_exec
-
-
 def timed_threads(wildcards):
     """Here, a timed job takes every core Snakemake has, so that no other job, timed or
     not, runs beside it; on a cluster it is a job of its own and asks for as many CPUs
     as the workers it measures. A scheduling matter: the CSV records it."""
-    if ON_CLUSTER:
-        return int(wildcards.workers)
-    try:
-        return workflow.cores
-    except WorkflowError:  # no --cores (e.g. --report): only the workers are needed
-        return int(wildcards.workers)
+    return int(wildcards.workers) if ON_CLUSTER else CORES
 
 
 def timed_slurm_extra(wildcards):

@@ -12,7 +12,7 @@ rule time_toy:
     resources:
         slurm_extra=timed_slurm_extra,
     params:
-        repeats=lambda w: plan.repeats(config, w.study),
+        sampling=lambda w: plan.sampling(config, w.study),
         calls=lambda w: (
             config["studies"].get("gil", {}).get("calls", 1) if w.study == "gil" else 1
         ),

@@ -33,6 +33,29 @@ def _errorbars(ax, cells, x, y, low, high, hue):
                     fmt="none", ecolor="grey", alpha=0.6, capsize=3)
 
 
+def _mark_flagged(ax, cells, x, y):
+    """Circle the cells whose numbers carry a flag, and show where oversubscription starts."""
+    flagged = cells[cells["flags"].fillna("") != ""]
+    if len(flagged):
+        ax.scatter(flagged[x], flagged[y], s=180, facecolors="none", edgecolors="red", linewidths=1.5, zorder=5,
+                   label="flagged (summary.csv, flags)")
+    cpus = cells.cpus_allowed.min()
+    if x == "workers" and (cells.workers > cpus).any():
+        ax.axvline(cpus, ls=":", color="red", label=f"{cpus} CPUs: oversubscribed beyond")
+
+
+def _bar_intervals(ax, cells, x, order, hue=None, hue_order=(None,), low="low", high="high", y="y"):
+    """Interval bars on a seaborn bar plot, matched to its bars by x and hue."""
+    for container, level in zip(ax.containers, hue_order):
+        part = cells if hue is None else cells[cells[hue] == level]
+        for bar, name in zip(container, order):
+            row = part[part[x] == name]
+            if len(row) and bar.get_height() > 0:
+                r = row.iloc[0]
+                centre = bar.get_x() + bar.get_width() / 2
+                ax.errorbar(centre, r[y], yerr=[[r[y] - r[low]], [r[high] - r[y]]], fmt="none", ecolor="black", capsize=3)
+
+
 def _label(cells):
     return cells.impl + " / " + cells.backend
 
@@ -43,9 +66,11 @@ def toy_figure(summary, paths):
     cells["n"] = cells.problem.str.split("-n").str[1].astype(int)
     cells = cells[cells.n == cells.n.max()]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    sns.barplot(cells, x="impl", y="wall_median_s", hue="variant", ax=ax)
+    order, variants = list(dict.fromkeys(cells.impl)), list(dict.fromkeys(cells.variant))
+    sns.barplot(cells, x="impl", y="wall_median_s", hue="variant", order=order, hue_order=variants, ax=ax)
+    _bar_intervals(ax, cells, "impl", order, "variant", variants, "wall_ci_low_s", "wall_ci_high_s", "wall_median_s")
     ax.set_yscale("log")
-    ax.set(xlabel="implementation", ylabel="median wall time per call (s, log scale)",
+    ax.set(xlabel="implementation", ylabel="median wall time per call (s, log scale)\nbars: 95 % interval",
            title=f"Toy kernel, n = {cells.n.max()}: the overwrite body lets compilers delete the loops\n"
                  "(workshop figure 1 showed speedup over Cython of the overwrite body only)")
     save(fig, paths)
@@ -56,10 +81,11 @@ def gil_figure(summary, paths):
     cells["configuration"] = _label(cells) + " (" + cells.problem + ")"
     fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5), layout="constrained")
     sns.lineplot(cells, x="workers", y="wall_median_s", hue="configuration", marker="o", ax=left)
-    left.legend(fontsize="small")
     for ax in (left, right):
         ax.set_xticks(sorted(cells.workers.unique()))
     _errorbars(left, cells, "workers", "wall_median_s", "wall_ci_low_s", "wall_ci_high_s", "configuration")
+    _mark_flagged(left, cells, "workers", "wall_median_s")
+    left.legend(fontsize="small")
     left.set(ylabel="median wall time (s)", xlabel="workers (threads or processes)", title="Wall time of all calls")
     sns.lineplot(cells, x="workers", y="utilisation_median", hue="configuration", marker="o", ax=right, legend=False)
     top = cells.workers.max()
@@ -75,12 +101,18 @@ def chamfer_figure(summary, paths):
     cells = summary[summary.study == "chamfer"].copy()
     python = cells[cells.impl == "python"].set_index("problem").wall_median_s
     cells["speedup_vs_python"] = cells.problem.map(python) / cells.wall_median_s
+    # Conservative interval: the extremes of the two medians' 95 % intervals.
+    cells["low"] = cells.problem.map(cells[cells.impl == "python"].set_index("problem").wall_ci_low_s) / cells.wall_ci_high_s
+    cells["high"] = cells.problem.map(cells[cells.impl == "python"].set_index("problem").wall_ci_high_s) / cells.wall_ci_low_s
+    first = cells[cells.problem == cells.problem.min()]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    order = cells.groupby("impl").speedup_vs_python.median().sort_values().index
-    sns.barplot(cells, x="impl", y="speedup_vs_python", order=order, ax=ax, errorbar=None)
+    order = list(first.sort_values("speedup_vs_python").impl)
+    sns.barplot(first, x="impl", y="speedup_vs_python", order=order, ax=ax, errorbar=None)
+    _bar_intervals(ax, first, "impl", order, y="speedup_vs_python")
     ax.set_yscale("log")
-    ax.set(xlabel="implementation", ylabel="speedup over pure Python, T(python) / T(impl) (log)",
-           title="Sequential Chamfer solve (workshop figure 2, with Euclidean distances)")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.set(xlabel="implementation", ylabel="speedup over pure Python (log)\nT(python) / T(impl), bars: 95 % interval",
+           title=f"Sequential Chamfer solve of {first.problem.iloc[0]}\n(workshop figure 2, with Euclidean distances)")
     save(fig, paths)
 
 
@@ -97,6 +129,7 @@ def _scaling_panels(cells, panels, title, paths):
             sns.lineplot(part, x="workers", y=metric, hue="configuration", style="configuration", markers=True, ax=ax)
             if interval:
                 _errorbars(ax, part, "workers", metric, *interval, "configuration")
+            _mark_flagged(ax, part, "workers", metric)
             top = part.workers.max()
             ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
             ax.set(xlabel="workers (threads or processes)", ylabel=ylabel, title=problem)
@@ -110,7 +143,7 @@ def strong_figure(summary, paths):
     _scaling_panels(
         summary[summary.study == "strong"],
         [("speedup", "speedup T(1) / T(p), 95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
-         ("efficiency", "efficiency, speedup / p", lambda p: 1.0, None)],
+         ("efficiency", "efficiency, speedup / p, 95 % interval", lambda p: 1.0, ("efficiency_ci_low", "efficiency_ci_high"))],
         "Strong scaling: fixed problem, more workers (the workshop's 'weak scaling', figure 3)", paths,
     )
 
@@ -118,7 +151,8 @@ def strong_figure(summary, paths):
 def weak_figure(summary, paths):
     _scaling_panels(
         summary[summary.study == "weak"],
-        [("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p))", lambda p: 1.0, None)],
+        [("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p))\n95 % interval", lambda p: 1.0,
+          ("weak_efficiency_ci_low", "weak_efficiency_ci_high"))],
         "Weak scaling: the work grows with the workers", paths,
     )
 
@@ -133,6 +167,9 @@ def size_figure(summary, paths):
              ylabel="point pairs per second (log)", title="Throughput")
     par = cells[cells.workers > 1]
     sns.lineplot(par, x="work", y="speedup", hue="configuration", marker="o", ax=right)
+    _errorbars(right, par, "work", "speedup", "speedup_ci_low", "speedup_ci_high", "configuration")
+    _mark_flagged(right, par, "work", "speedup")
+    right.legend(fontsize="small")
     right.set(xscale="log", xlabel="point pairs in the problem (log)", ylabel="speedup T(1) / T(p)",
               title="Speedup at fixed workers")
     fig.suptitle("Size sweep: fixed workers, growing problem (the workshop's 'strong scaling', figure 4)")

@@ -97,9 +97,39 @@ def seeded_problems(problems, seeds):
     return list(dict.fromkeys(names))
 
 
-def timing_jobs(config):
+def worker_counts(spec, cores):
+    """The worker counts of a study: `auto`, or a list of counts and `max`.
+
+    `auto` is 1, 2, 4, ... up to `cores`, plus `cores` itself when it is not a power
+    of two; `max` in a list is `cores`. `cores` is what the study may use: the cores
+    Snakemake was given, bounded by the config's max_workers (README, "Workers").
+    """
+    if spec == "auto" or "max" in spec:
+        if cores is None:
+            raise ValueError("workers 'auto' and 'max' need the number of cores")
+    if spec == "auto":
+        counts = [2**k for k in range(cores.bit_length()) if 2**k <= cores] + [cores]
+    else:
+        counts = [cores if w == "max" else w for w in spec]
+    return sorted(set(counts))
+
+
+def sampling(config, study):
+    """The sampling settings of a study's jobs: the study's own, else the config's.
+
+    Keys set nowhere are left out, and take scipar.measure.Sampling's defaults.
+    """
+    own = config["studies"][study]
+    return {key: own.get(key, config.get(key)) for key in SAMPLING_KEYS if key in own or key in config}
+
+
+SAMPLING_KEYS = ("repeats", "min_sample_s", "target_ci", "max_job_s")
+
+
+def timing_jobs(config, cores=None):
     """Every timing job the config asks for, each once, in a stable order.
 
+    `cores` resolves the worker counts `auto` and `max` (see worker_counts).
     Combinations that cannot run are left out rather than failed: "serial" only with
     one worker, "prange" only for implementations with a parallel loop inside.
     """
@@ -118,7 +148,7 @@ def timing_jobs(config):
             for impl in s["impls"]:
                 traits = get_implementation(impl, "toy")
                 for backend in s["backends"]:
-                    for w in s["workers"]:
+                    for w in worker_counts(s["workers"], cores):
                         if _applicable(traits, backend, w):
                             jobs.append(Job("gil", toy_problem_name(variant, n), impl, backend, w))
     if "chamfer" in studies:
@@ -133,21 +163,7 @@ def timing_jobs(config):
             for impl in s["impls"]:
                 traits = get_implementation(impl)
                 for backend in s["backends"]:
-                    for w in s["workers"]:
+                    for w in worker_counts(s["workers"], cores):
                         if _applicable(traits, backend, w):
                             jobs.append(Job(study, problem, impl, backend, w))
     return list(dict.fromkeys(jobs))
-
-
-def repeats(config, study):
-    return config["studies"][study].get("repeats", config["repeats"])
-
-
-def datasets(config):
-    """Every dataset path the timing jobs need."""
-    paths = []
-    for job in timing_jobs(config):
-        if job.study in CHAMFER_STUDIES:
-            left, right = cluster_sets(job.study, job.problem, job.workers)
-            paths += [dataset_path(*left), dataset_path(*right)]
-    return list(dict.fromkeys(paths))

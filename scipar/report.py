@@ -30,9 +30,12 @@ def write_problem_figure(left_path, right_path, problem, path):
 
 def write_conclusion(summary_path, timings_path, csv_out, md_out):
     summary, timings = read_table(summary_path), read_table(timings_path)
-    chamfer = conclusion.chamfer_table(summary)
+    chamfer = conclusion.chamfer_table(summary, timings)
     diffs = conclusion.differences(summary, timings, overlapping_jobs(timings))
-    text = conclusion.conclusion_markdown(chamfer, conclusion.toy_table(summary), diffs)
+    text = conclusion.conclusion_markdown(
+        chamfer, conclusion.toy_table(summary), diffs, conclusion.flagged_cells(summary),
+        conclusion.sampling_facts(timings),
+    )
     with atomic_path(csv_out) as tmp:
         chamfer.to_csv(tmp, index=False)
     with atomic_path(md_out) as tmp, open(tmp, "w") as f:

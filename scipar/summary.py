@@ -1,53 +1,50 @@
 """From the timing CSVs to one tidy table, a summary per cell, and scaling metrics.
 
 A cell is one configuration (study, problem, impl, variant, backend, workers); its
-repeats are summarised by the median and a bootstrap 95 % interval, and flagged when
-their coefficient of variation exceeds 10 %.
+samples (per-call times) are summarised by the median and a bootstrap 95 % interval.
+A cell is flagged, in words in its `flags` column, when its numbers deserve less trust:
+
+- unstable: the samples' coefficient of variation exceeds 10 %;
+- wide interval: the job spent its time budget before the median's interval narrowed
+  to its target;
+- busy machine: other programs took more than a quarter of a core on average while
+  it ran (beyond twice the counters' resolution), or the hypervisor stole more than
+  5 % of the machine's CPU time;
+- oversubscribed: more workers than the CPUs the job could use;
+- too good: an efficiency above 1 (a speedup above the workers), with its likely
+  cause: noise when the interval reaches 1, cache effects or frequency scaling when
+  the whole interval lies above.
 """
 
 import numpy as np
 import pandas as pd
 
+from scipar.stats import median_ci, ratio_ci
+
 CELL = ["study", "problem", "impl", "variant", "backend", "workers"]
 CV_LIMIT = 0.10
-BOOTSTRAP = 2000
+BUSY_CORES = 0.25
+BUSY_STEAL = 0.05
+TICK_S = 0.01  # the period of Linux's CPU time counters (USER_HZ = 100)
 
 
 def read_table(path):
-    """Read a scipar CSV: empty cells are missing values, "NA" or "nan" are not special."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    """Read a scipar CSV: empty cells are missing values, "NA" or "nan" are not special;
+    an empty variant (every problem but the toy kernel) stays "", a key like any other."""
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return _with_variant(table)
+
+
+def _with_variant(table):
+    table["variant"] = table["variant"].fillna("") if "variant" in table else ""
+    return table
 
 
 def collect(paths):
-    """Concatenate timing CSVs into one tidy table (one row per timed repeat)."""
+    """Concatenate timing CSVs into one tidy table (one row per timed sample)."""
     if not paths:
         raise ValueError("no timing CSV to collect")
-    tables = [read_table(p) for p in paths]
-    timings = pd.concat(tables, ignore_index=True)
-    if "variant" not in timings:
-        timings["variant"] = ""
-    timings["variant"] = timings["variant"].fillna("")
-    return timings
-
-
-def _resampled_medians(values, rng):
-    values = np.asarray(values, dtype=float)
-    picks = rng.integers(0, len(values), (BOOTSTRAP, len(values)))
-    return np.median(values[picks], axis=1)
-
-
-def median_ci(values, seed=0):
-    """Median and percentile-bootstrap 95 % interval of the median."""
-    medians = _resampled_medians(values, np.random.default_rng(seed))
-    return float(np.median(values)), float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
-
-
-def ratio_ci(numerator, denominator, seed=0):
-    """median(numerator) / median(denominator) with a bootstrap 95 % interval."""
-    rng = np.random.default_rng(seed)
-    ratios = _resampled_medians(numerator, rng) / _resampled_medians(denominator, rng)
-    point = float(np.median(numerator) / np.median(denominator))
-    return point, float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
+    return _with_variant(pd.concat([read_table(p) for p in paths], ignore_index=True))
 
 
 def _work(cell):
@@ -58,39 +55,92 @@ def _work(cell):
     return float("nan")
 
 
+def _noise(cell):
+    """Others' CPU (in cores) over the cell's sampled time, its resolution, and the
+    largest stolen share.
+
+    The system's counters tick at 100 Hz while the job's own CPU time is exact, so each
+    sample's reading is off by up to a tick per CPU: the average over all samples (taken
+    before clipping at 0, which would bias it upwards) is known to within about
+    TICK_S * CPUs * sqrt(samples) / sampled seconds.
+    """
+    sample_s = cell["wall_s"] * cell["loops"]
+    others = (cell["others_cores"] * sample_s).sum() / sample_s.sum()
+    resolution = TICK_S * cell["logical_cpus"].max() * np.sqrt(len(cell)) / sample_s.sum()
+    return max(float(others), 0.0), float(resolution), float(cell["steal_fraction"].max())
+
+
+def _job_flags(r):
+    flags = []
+    if r["unstable"]:
+        flags.append(f"unstable: CV {r['wall_cv']:.0%}")
+    if r["wide_interval"]:
+        flags.append(f"wide interval: +-{r['ci_half_width']:.0%} after {r['repeats']} samples ({r['stop_reason']})")
+    if r["busy"]:
+        flags.append(f"busy machine: other programs used {r['others_cores']:.2f} +- "
+                     f"{r['others_cores_resolution']:.2f} cores, {r['steal_fraction']:.0%} of CPU time was stolen")
+    if r["oversubscribed"]:
+        flags.append(f"oversubscribed: {r['workers']} workers, {r['cpus_allowed']} CPUs usable")
+    return flags
+
+
 def summarise(timings):
-    """One row per cell: median wall time with its interval, CV flag, CPU, utilisation."""
+    """One row per cell: median per-call wall time with its interval, noise, flags."""
     rows = []
     for key, cell in timings.groupby(CELL, sort=True):
         wall = cell["wall_s"].to_numpy()
         median, low, high = median_ci(wall)
         cv = float(np.std(wall, ddof=1) / np.mean(wall)) if len(wall) > 1 else float("nan")
+        others, resolution, steal = _noise(cell)
+        first = cell.iloc[0]
         rows.append(
             dict(zip(CELL, key))
             | dict(
                 repeats=len(wall),
+                loops=int(cell["loops"].median()),
                 wall_median_s=median,
                 wall_ci_low_s=low,
                 wall_ci_high_s=high,
                 wall_cv=cv,
                 unstable=bool(cv > CV_LIMIT),
+                ci_half_width=(high - low) / 2 / median,
+                stop_reason=first["stop_reason"],
+                wide_interval=bool((high - low) / 2 / median > first["target_ci"]),
                 cpu_median_s=float(cell["cpu_s"].median()),
                 utilisation_median=float(cell["utilisation"].median()),
                 compile_s=float(cell["compile_s"].median()),
                 work=_work(cell),
+                load_before=float(cell["load_before"].max()),
+                others_cores=others,
+                others_cores_resolution=resolution,
+                steal_fraction=steal,
+                busy=bool(others - 2 * resolution > BUSY_CORES or steal > BUSY_STEAL),
+                cpus_allowed=int(cell["cpus_allowed"].min()),
+                oversubscribed=bool(cell["oversubscribed"].any()),
             )
         )
-    return pd.DataFrame(rows)
+    summary = pd.DataFrame(rows)
+    summary["flags"] = ["; ".join(_job_flags(r)) for r in summary.to_dict("records")]
+    return summary
+
+
+def too_good(value, low):
+    """The flag of an efficiency above 1, with its likely cause, or ""."""
+    if not value > 1:
+        return ""
+    cause = "noise: its interval reaches 1" if low <= 1 else "cache effects or frequency scaling: its whole interval is above 1"
+    return f"too good: efficiency {value:.2f} > 1, likely {cause}"
 
 
 def add_scaling(summary, timings):
     """Scaling metrics for every cell.
 
     speedup = T(1) / T(p) of the same implementation and backend (with a bootstrap
-    interval) and efficiency = speedup / p; speedup_vs_fastest_serial against the fastest
-    one-worker cell of the same study and problem (Hoefler and Belli, rule 1); Karp-Flatt
-    serial fraction for strong scaling; weak efficiency = T(1) W(p) / (p W(1) T(p)), where
-    W is the work (point pairs), which in a weak job grows with its workers.
+    interval) and efficiency = speedup / p with the same interval divided by p;
+    speedup_vs_fastest_serial against the fastest one-worker cell of the same study and
+    problem (Hoefler and Belli, rule 1); Karp-Flatt serial fraction for strong scaling;
+    weak efficiency = T(1) W(p) / (p W(1) T(p)), where W is the work (point pairs),
+    which in a weak job grows with its workers. An efficiency above 1 adds a flag.
     """
     out = summary.copy()
     walls = {key: cell["wall_s"].to_numpy() for key, cell in timings.groupby(CELL)}
@@ -101,20 +151,28 @@ def add_scaling(summary, timings):
         key = tuple(r[c] for c in CELL)
         base = key[:-1] + (1,)
         p = r["workers"]
-        m = dict(speedup=np.nan, speedup_ci_low=np.nan, speedup_ci_high=np.nan, karp_flatt=np.nan, weak_efficiency=np.nan)
+        m = dict(speedup=np.nan, speedup_ci_low=np.nan, speedup_ci_high=np.nan, karp_flatt=np.nan,
+                 weak_efficiency=np.nan, weak_efficiency_ci_low=np.nan, weak_efficiency_ci_high=np.nan)
         if base in walls:
-            m["speedup"], m["speedup_ci_low"], m["speedup_ci_high"] = ratio_ci(walls[base], walls[key])
+            m["speedup"], m["speedup_ci_low"], m["speedup_ci_high"] = ratio_ci((walls[base], walls[key]))
             if r["study"] == "strong" and p > 1:
                 m["karp_flatt"] = (1 / m["speedup"] - 1 / p) / (1 - 1 / p)
             if r["study"] == "weak":
                 # Ideal weak scaling: p times the work of one worker in the same time.
-                m["weak_efficiency"] = m["speedup"] * r["work"] / (work[base] * p)
-        m["efficiency"] = m["speedup"] / p
+                scale = r["work"] / (work[base] * p)
+                for k in ("", "_ci_low", "_ci_high"):
+                    m["weak_efficiency" + k] = m["speedup" + k] * scale
+        for k in ("", "_ci_low", "_ci_high"):
+            m["efficiency" + k] = m["speedup" + k] / p
         fastest = serial.loc[(r["study"], r["problem"])] if (r["study"], r["problem"]) in serial.index else None
         usable = fastest is not None and r["study"] != "weak"  # weak problems differ per p
         m["speedup_vs_fastest_serial"] = fastest["wall_median_s"] / r["wall_median_s"] if usable else np.nan
         m["fastest_serial"] = f"{fastest['impl']} {fastest['backend']}" if usable else ""
+        efficiency = "weak_efficiency" if r["study"] == "weak" else "efficiency"
+        m["too_good"] = too_good(m[efficiency], m[efficiency + "_ci_low"]) if p > 1 else ""
+        m["flags"] = "; ".join(f for f in (r["flags"], m["too_good"]) if f)
         metrics.append(m)
+    out = out.drop(columns="flags")
     return pd.concat([out, pd.DataFrame(metrics, index=out.index)], axis=1)
 
 

@@ -9,12 +9,13 @@ from scipar.logs import log_to  # noqa: E402
 
 log_to(snakemake)
 
-from scipar.measure import time_chamfer_job, write_csv_atomically  # noqa: E402
+from scipar.measure import Sampling, time_chamfer_job, write_csv_atomically  # noqa: E402
 from scipar.plan import Job  # noqa: E402
 
 w = snakemake.wildcards
 job = Job(w.study, w.problem, w.impl, w.backend, int(w.workers))
 i = snakemake.input
-table = time_chamfer_job(job, snakemake.params.repeats, i.left, i.right, i.reference, snakemake.threads)
+table = time_chamfer_job(job, Sampling(**snakemake.params.sampling), i.left, i.right, i.reference, snakemake.threads)
 write_csv_atomically(table, snakemake.output[0])
-print(table[["repeat", "wall_s", "cpu_s", "utilisation", "compile_s"]].to_string())
+print(table[["repeat", "loops", "wall_s", "cpu_s", "utilisation", "others_cores"]].to_string())
+print(f"compile_s {table.compile_s.iloc[0]:.3g}, stopped on {table.stop_reason.iloc[0]}")

@@ -7,9 +7,10 @@ import pytest
 import yaml
 
 from scipar import plan
-from scipar.config import ConfigError, check_config
+from scipar.config import ConfigError, check_config, check_workers
 from scipar.measure import toy_reference
-from scipar.summary import add_scaling, median_ci, overlapping_jobs, summarise
+from scipar.stats import median_ci, ratio_ci
+from scipar.summary import add_scaling, overlapping_jobs, summarise
 
 SCHEMA = "config/schema.yaml"
 
@@ -35,7 +36,7 @@ def test_weak_scaling_grows_left_with_workers():
 
 def test_every_configuration_is_one_job_once():
     config = default_config()
-    jobs = plan.timing_jobs(config)
+    jobs = plan.timing_jobs(config, cores=2)
     assert len(jobs) == len(set(jobs)) == len({j.path for j in jobs})
     # serial only with one worker, prange only for kernels with a parallel loop inside
     assert all(j.workers == 1 for j in jobs if j.backend == "serial")
@@ -43,16 +44,66 @@ def test_every_configuration_is_one_job_once():
     strong = [j for j in jobs if j.study == "strong"]
     s = config["studies"]["strong"]
     expected = sum(
-        1 for impl, b, w in itertools.product(s["impls"], s["backends"], s["workers"])
-        if (b != "serial" or w == 1)
+        1 for impl, b, w in itertools.product(s["impls"], s["backends"], [1, 2])
+        if (b != "serial" or w == 1) and (b != "prange" or impl in ("numba", "cython", "cython-pruned"))
     )
     assert len(strong) == expected
+
+
+@pytest.mark.parametrize("cores, counts", [
+    (1, [1]), (2, [1, 2]), (3, [1, 2, 3]), (8, [1, 2, 4, 8]), (32, [1, 2, 4, 8, 16, 32]), (12, [1, 2, 4, 8, 12]),
+])
+def test_auto_workers_follow_the_cores_given(cores, counts):
+    jobs = plan.timing_jobs(default_config(), cores=cores)
+    for study in ("gil", "strong", "weak"):
+        assert sorted({j.workers for j in jobs if j.study == study}) == counts, study
+    # size: workers [1, max], the speedup at every size on all the cores given
+    assert sorted({j.workers for j in jobs if j.study == "size"}) == sorted({1, cores})
+    assert {j.workers for j in jobs if j.study in ("toy", "chamfer")} == {1}
+
+
+def test_auto_without_cores_is_an_error():
+    with pytest.raises(ValueError, match="need the number of cores"):
+        plan.timing_jobs(default_config())
+
+
+def test_more_workers_than_the_cores_given_are_refused():
+    config = default_config()
+    config["studies"]["strong"]["workers"] = [1, 2, 4]
+    with pytest.raises(ConfigError, match=r"studies\.strong\.workers\[2\]: 4 workers, more than the 2 CPUs .*--cores 2"):
+        check_workers(config, 2, on_cluster=False, machine_cpus=2)
+    assert check_workers(config, 4, on_cluster=False, machine_cpus=4) == (4, [])
+    config["oversubscribe"] = True
+    assert check_workers(config, 2, on_cluster=False, machine_cpus=2)[0] == 2
+
+
+def test_cores_beyond_the_machine_are_warned_about():
+    limit, notes = check_workers(default_config(), 8, on_cluster=False, machine_cpus=2)
+    assert limit == 8 and "more than the 2 CPUs" in notes[0] and "oversubscribed" in notes[0]
+
+
+def test_a_cluster_needs_max_workers_for_auto():
+    config = default_config()
+    with pytest.raises(ConfigError, match=r"studies\.gil\.workers: 'auto' on a cluster needs max_workers"):
+        check_workers(config, 1000, on_cluster=True, machine_cpus=4)
+    config["max_workers"] = 16
+    assert check_workers(config, 1000, on_cluster=True, machine_cpus=4) == (16, [])
+    config["studies"]["strong"]["workers"] = [1, 32]
+    with pytest.raises(ConfigError, match=r"studies\.strong\.workers\[1\]: 32 workers, more than the 16 CPUs .*max_workers"):
+        check_workers(config, 1000, on_cluster=True, machine_cpus=4)
+
+
+def test_sampling_settings_per_study():
+    config = default_config()
+    config["studies"]["chamfer"]["max_job_s"] = 99
+    assert plan.sampling(config, "chamfer")["max_job_s"] == 99
+    assert plan.sampling(config, "strong") == {k: config[k] for k in plan.SAMPLING_KEYS}
 
 
 def test_seeds_multiply_problems():
     config = default_config()
     config["seeds"] = [0, 1, 2]
-    names = {j.problem for j in plan.timing_jobs(config) if j.study == "chamfer"}
+    names = {j.problem for j in plan.timing_jobs(config, cores=2) if j.study == "chamfer"}
     assert names == {"L50-35-1_R30-23-2", "L50-35-2_R30-23-3", "L50-35-3_R30-23-4"}
 
 
@@ -61,7 +112,9 @@ def test_seeds_multiply_problems():
     [
         (lambda c: c["studies"]["strong"]["impls"].append("fortran"), r"studies\.strong\.impls\[3\]: unknown chamfer implementation 'fortran'"),
         (lambda c: c["studies"]["toy"]["impls"].append("numba"), r"studies\.toy\.impls\[4\]: unknown toy implementation 'numba'"),
-        (lambda c: c["studies"]["strong"]["workers"].append(0), r"studies\.strong\.workers\[2\]: 0 is less than the minimum of 1"),
+        (lambda c: c["studies"]["strong"].__setitem__("workers", [1, 0]), r"studies\.strong\.workers\[1\]: 0 is less than the minimum of 1"),
+        (lambda c: c["studies"]["strong"].__setitem__("workers", "all"), r"studies\.strong\.workers: 'all' is not valid"),
+        (lambda c: c.__setitem__("target_ci", 0), r"target_ci: 0 is less than or equal to the minimum of 0"),
         (lambda c: c["studies"]["chamfer"]["problems"][0]["L"].__setitem__(0, -5), r"studies\.chamfer\.problems\[0\]\.L\[0\]: -5 is less than"),
         (lambda c: c["studies"]["strong"].__setitem__("worker", [1]), r"studies\.strong: .*'worker' was unexpected.*misspelt"),
         (lambda c: c.__setitem__("repeat", 3), r"\(top level\): .*'repeat' was unexpected"),
@@ -95,14 +148,16 @@ def test_median_interval_brackets_the_median():
     assert median == 1.0 and low <= median <= high and high - low < 0.3
 
 
-def fake_timings(rows):
-    """rows: (study, impl, backend, workers, work, [wall times])."""
+def fake_timings(rows, others_cores=0.0):
+    """rows: (study, impl, backend, workers, work, [wall times per call])."""
     out = []
     for study, impl, backend, workers, work, walls in rows:
         for k, wall in enumerate(walls):
             out.append(dict(study=study, problem="P", impl=impl, variant="", backend=backend, workers=workers,
-                            repeat=k, wall_s=wall, cpu_s=wall * workers, utilisation=workers, compile_s=0.1,
-                            pairs=work, iterations=np.nan))
+                            repeat=k, loops=10, wall_s=wall, cpu_s=wall * workers, utilisation=workers, compile_s=0.1,
+                            pairs=work, iterations=np.nan, stop_reason="interval", target_ci=0.05,
+                            load_before=0.1, others_cores=others_cores, steal_fraction=0.0, cpus_allowed=4,
+                            logical_cpus=4, oversubscribed=workers > 4))
     return pd.DataFrame(out)
 
 
@@ -121,12 +176,46 @@ def test_speedup_efficiency_karp_flatt_and_weak_efficiency():
     assert four.speedup_vs_fastest_serial == pytest.approx(4.0 / 2.5)
     assert four.fastest_serial == "cython serial"
     assert s.loc[("weak", "numba", 2)].weak_efficiency == pytest.approx(0.8)
-    assert not s.unstable.any()
+    assert four.efficiency_ci_low == pytest.approx(four.speedup_ci_low / 4)
+    assert not s.unstable.any() and (s["flags"] == "").all()
 
 
 def test_unstable_cells_are_flagged():
     timings = fake_timings([("toy", "python", "serial", 1, 1, [1.0, 2.0, 1.0, 2.0])])
-    assert summarise(timings).unstable.all()
+    cell = summarise(timings).iloc[0]
+    assert cell.unstable and cell.wide_interval
+    assert "unstable: CV" in cell["flags"] and "wide interval" in cell["flags"]
+
+
+def test_busy_and_oversubscribed_cells_are_flagged():
+    timings = fake_timings([("strong", "numba", "threads", 8, 1, [1.0] * 5)], others_cores=0.9)
+    cell = summarise(timings).iloc[0]
+    assert cell.busy and cell.oversubscribed
+    assert "busy machine: other programs used 0.90" in cell["flags"] and "oversubscribed: 8 workers, 4 CPUs" in cell["flags"]
+    # The same reading from one short sample is within the counters' resolution: not flagged.
+    short = fake_timings([("strong", "numba", "threads", 2, 1, [0.001])], others_cores=0.9)
+    assert not summarise(short).iloc[0].busy
+
+
+@pytest.mark.parametrize("walls_p, cause", [
+    ([0.45, 0.45, 0.45, 0.46, 0.44], "cache effects or frequency scaling"),
+    ([0.45, 0.55, 0.44, 0.56, 0.47], "noise: its interval reaches 1"),
+])
+def test_efficiency_above_one_is_flagged_with_its_cause(walls_p, cause):
+    timings = fake_timings([("strong", "numba", "prange", 1, 1, [1.0] * 5),
+                            ("strong", "numba", "prange", 2, 1, walls_p)])
+    two = add_scaling(summarise(timings), timings).set_index("workers").loc[2]
+    assert two.efficiency > 1
+    assert two.too_good.startswith("too good: efficiency") and cause in two.too_good and cause in two["flags"]
+
+
+def test_ratio_interval_of_a_product_is_wider_than_each_factor():
+    rng = np.random.default_rng(1)
+    a, b, c, d = (rng.normal(m, 0.05 * m, 15) for m in (10.0, 1.0, 4.0, 2.0))
+    one = ratio_ci((a, b))
+    both = ratio_ci((a, b), (c, d))
+    assert both[0] == pytest.approx(one[0] * np.median(c) / np.median(d))
+    assert both[1] < both[0] < both[2] and (both[2] - both[1]) / both[0] > (one[2] - one[1]) / one[0]
 
 
 def test_overlapping_jobs_are_found():

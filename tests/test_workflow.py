@@ -18,13 +18,14 @@ def tiny_run(tmp_path_factory):
     return workdir
 
 
-def test_every_job_wrote_its_repeats(tiny_run):
-    jobs = plan.timing_jobs(tiny_config())
+def test_every_job_wrote_its_samples(tiny_run):
+    jobs = plan.timing_jobs(tiny_config(), cores=2)
     timings = pd.read_csv(os.path.join(tiny_run, "results/tables/timings.csv"))
-    assert len(timings) == 3 * len(jobs)
+    assert len(timings) == sum(len(pd.read_csv(os.path.join(tiny_run, job.path))) for job in jobs)
     for job in jobs:
         rows = pd.read_csv(os.path.join(tiny_run, job.path))
-        assert list(rows.repeat) == [0, 1, 2]
+        assert len(rows) >= 3 and list(rows.repeat) == list(range(len(rows))) and (rows.samples == len(rows)).all()
+        assert (rows.wall_s * rows.loops >= 0.01).all()  # tiny.yaml's min_sample_s
         assert (rows[["study", "problem", "impl", "backend"]].iloc[0].tolist()
                 == [job.study, job.problem, job.impl, job.backend]) and (rows.workers == job.workers).all()
     assert timings.verified.eq(True).all()
@@ -43,7 +44,7 @@ def test_every_job_wrote_its_repeats(tiny_run):
 
 def test_timed_jobs_did_not_overlap(tiny_run):
     timings = pd.read_csv(os.path.join(tiny_run, "results/tables/timings.csv"))
-    assert timings.groupby(["study", "problem", "impl", "backend", "workers"]).ngroups == len(plan.timing_jobs(tiny_config()))
+    assert timings.groupby(["study", "problem", "impl", "backend", "workers"]).ngroups == len(plan.timing_jobs(tiny_config(), 2))
     assert overlapping_jobs(timings) == []
 
 
@@ -66,30 +67,40 @@ def test_summary_conclusion_and_figures(tiny_run):
 
 
 def test_report_is_self_contained_html(tiny_run):
-    snakemake(tiny_run, "--configfile", "config/tiny.yaml", "--report", "results/report.html")
+    snakemake(tiny_run, "--cores", "2", "--configfile", "config/tiny.yaml", "--report", "results/report.html")
     html = open(os.path.join(tiny_run, "results/report.html")).read()
     assert "strong.png" in html and "conclusion.md" in html
 
 
 def test_rerun_one_configuration_then_reaggregate(tiny_run):
-    target = plan.timing_jobs(tiny_config())[-1].path
+    target = plan.timing_jobs(tiny_config(), 2)[-1].path
     before = pd.read_csv(os.path.join(tiny_run, target)).started_at.iloc[0]
     out = snakemake(tiny_run, "--cores", "2", "--configfile", "config/tiny.yaml", "--force", target)
     assert "1 of 1 steps (100%) done" in out.stderr
     assert pd.read_csv(os.path.join(tiny_run, target)).started_at.iloc[0] != before
-    plan_out = snakemake(tiny_run, "-n", "--configfile", "config/tiny.yaml")
+    plan_out = snakemake(tiny_run, "-n", "--cores", "2", "--configfile", "config/tiny.yaml")
     assert "tables" in plan_out.stdout and "time_chamfer" not in plan_out.stdout
 
 
-def test_dry_run_lists_one_job_per_configuration(tmp_path):
+def planned_counts(out):
+    return {line.split()[0]: int(line.split()[1]) for line in out.stdout.splitlines()
+            if line.startswith(("time_toy ", "time_chamfer "))}
+
+
+@pytest.mark.parametrize("config, cores", [("paper.yaml", 32), ("config.yaml", 8), ("config.yaml", 3)])
+def test_dry_run_lists_one_job_per_configuration(tmp_path, config, cores):
     workdir = copy_workflow(str(tmp_path))
-    out = snakemake(workdir, "-n", "--cores", "32", "--configfile", "config/paper.yaml")
-    with open(os.path.join(REPO, "config", "paper.yaml")) as f:
-        jobs = plan.timing_jobs(yaml.safe_load(f))
-    counts = {line.split()[0]: int(line.split()[1]) for line in out.stdout.splitlines()
-              if line.startswith(("time_toy ", "time_chamfer "))}
+    out = snakemake(workdir, "-n", "--cores", str(cores), "--configfile", f"config/{config}")
+    with open(os.path.join(REPO, "config", config)) as f:
+        jobs = plan.timing_jobs(yaml.safe_load(f), cores)
+    counts = planned_counts(out)
     assert counts["time_toy"] == sum(j.study in plan.TOY_STUDIES for j in jobs)
     assert counts["time_chamfer"] == sum(j.study in plan.CHAMFER_STUDIES for j in jobs)
+    if config == "config.yaml":
+        assert max(j.workers for j in jobs) == cores
+        # 8 or 3 cores on this 2-CPU machine: said before any job, and the cells are marked.
+        if cores > os.cpu_count():
+            assert f"more than the {len(os.sched_getaffinity(0))} CPUs this machine" in out.stdout + out.stderr
 
 
 @pytest.mark.parametrize(
@@ -99,6 +110,8 @@ def test_dry_run_lists_one_job_per_configuration(tmp_path):
         ("strong.workers", "studies.strong.workers[1]: 0 is less than the minimum of 1"),
         ("chamfer.size", "studies.chamfer.problems[0].L[1]: -10 is less than the minimum of 2"),
         ("misspelt", "'repeat' was unexpected"),
+        ("too many workers", "studies.strong.workers[1]: 4 workers, more than the 2 CPUs a job can use "
+                             "(--cores 2)"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, edit, message):
@@ -108,6 +121,8 @@ def test_bad_config_fails_before_any_job(tmp_path, edit, message):
         config["studies"]["strong"]["impls"].append("fortran")
     elif edit == "strong.workers":
         config["studies"]["strong"]["workers"] = [1, 0]
+    elif edit == "too many workers":
+        config["studies"]["strong"]["workers"] = [1, 4]
     elif edit == "chamfer.size":
         config["studies"]["chamfer"]["problems"][0]["L"] = [6, -10, 1]
     else:
