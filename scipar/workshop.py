@@ -1,4 +1,4 @@
-"""The numbers the 2018 workshop printed, on its machine (shared/workshop/FACTS.md).
+"""The numbers the 2018 workshop printed, on its machine (docs/workshop.md says where each is from).
 
 They are shown beside scipar's measurements, always labelled as the workshop's, never
 used in a computation.
