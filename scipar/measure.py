@@ -48,6 +48,9 @@ class Sampling:
     max_job_s: float = 60.0  # or once the job has run this long, warm-up included
 
     MAX_LOOPS = 10**7
+    # Calibration aims this much above min_sample_s, so that a sample a little faster
+    # than the calibration's still lasts long enough.
+    AIM = 1.2
 
 
 def _now():
@@ -64,18 +67,18 @@ def _timed(run, loops):
 
 def _more_loops(loops, wall_s, min_sample_s):
     """The loops that should make a sample of `loops` calls, which took `wall_s`, last
-    20 % longer than the minimum (so that a slightly faster sample still lasts long
-    enough); growing at most tenfold per step, in case these calls were unusually fast."""
-    wanted = math.ceil(loops * 1.2 * min_sample_s / max(wall_s, 1e-9))
+    AIM times the minimum; growing at most tenfold per step, in case these calls were
+    unusually fast."""
+    wanted = math.ceil(loops * Sampling.AIM * min_sample_s / max(wall_s, 1e-9))
     return min(max(loops + 1, min(wanted, 10 * loops)), Sampling.MAX_LOOPS)
 
 
 def calibrate(run, min_sample_s):
-    """The number of calls that makes one sample last at least `min_sample_s` (+20 %)."""
+    """The number of calls that makes one sample last at least AIM * `min_sample_s`."""
     loops = 1
     while loops < Sampling.MAX_LOOPS:
         t, _ = _timed(run, loops)
-        if t.wall_s >= 1.2 * min_sample_s:
+        if t.wall_s >= Sampling.AIM * min_sample_s:
             break
         loops = _more_loops(loops, t.wall_s, min_sample_s)
     return loops
