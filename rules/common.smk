@@ -7,16 +7,23 @@ from scipar import plan
 from scipar.config import check_config, check_workers
 from scipar.noise import usable_cpus
 
-ON_CLUSTER = workflow.non_local_exec or workflow.remote_exec
+
+def on_cluster():
+    """Whether jobs run elsewhere (SLURM). Known only when rules are evaluated: Snakemake
+    picks its executor after reading the Snakefile."""
+    return workflow.non_local_exec or workflow.remote_exec
+
 
 try:
-    CORES = workflow.cores
-except WorkflowError:  # no --cores (e.g. --report): size the plan to this machine
-    CORES = usable_cpus()
+    # The cores given here; inside a cluster job, the job's own, which say nothing
+    # about the worker counts of other jobs.
+    CORES = None if workflow.remote_exec else workflow.cores
+except WorkflowError:  # no --cores: a cluster profile, or --report without --cores
+    CORES = None
 
 # Fail before any job runs, naming the key at fault.
 check_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
-WORKER_LIMIT, notes = check_workers(config, CORES, ON_CLUSTER, usable_cpus())
+WORKER_LIMIT, notes = check_workers(config, CORES, usable_cpus())
 for note in notes:
     logger.warning(f"scipar: {note}")
 
@@ -38,7 +45,7 @@ def timed_threads(wildcards):
     """Here, a timed job takes every core Snakemake has, so that no other job, timed or
     not, runs beside it; on a cluster it is a job of its own and asks for as many CPUs
     as the workers it measures. A scheduling matter: the CSV records it."""
-    return int(wildcards.workers) if ON_CLUSTER else CORES
+    return CORES if CORES is not None and not on_cluster() else int(wildcards.workers)
 
 
 def timed_slurm_extra(wildcards):

@@ -43,38 +43,37 @@ def check_config(config, schema_path):
     return config
 
 
-def worker_limit(config, cores, on_cluster):
+def worker_limit(config, cores):
     """The most workers a job may use, and where that number comes from.
 
-    Here: the cores Snakemake was given, bounded by max_workers. On a cluster,
-    Snakemake's --cores says nothing about the nodes, so only max_workers counts (None
-    when unset: worker counts cannot be checked there).
+    `cores`: the cores Snakemake was given, bounded by max_workers. None where no
+    --cores describes the machines that run the jobs (a cluster profile): then
+    max_workers alone, or None when it is unset.
     """
     bound = config.get("max_workers")
-    if on_cluster:
-        return bound, "max_workers"
-    if bound is not None and bound < cores:
+    if bound is not None and (cores is None or bound < cores):
         return bound, "max_workers"
     return cores, f"--cores {cores}"
 
 
-def check_workers(config, cores, on_cluster, machine_cpus):
+def check_workers(config, cores, machine_cpus):
     """Refuse worker counts above what a job may use, before any job runs.
 
     Returns (limit, warnings): the limit resolves `auto` and `max`; a warning says when
-    the limit itself is above the CPUs of this machine (--cores larger than the
-    machine), whose jobs then run oversubscribed and are marked in their CSVs. With
-    `oversubscribe: true` larger explicit counts are run, and marked, too.
+    --cores is above the CPUs of this machine, whose jobs with more workers than CPUs
+    then run oversubscribed and are marked in their CSVs. With `oversubscribe: true`
+    larger explicit counts are run, and marked, too.
     """
-    limit, source = worker_limit(config, cores, on_cluster)
+    limit, source = worker_limit(config, cores)
     for study, settings in config["studies"].items():
         spec = settings.get("workers")
         if spec is None:
             continue
         if limit is None and (spec == "auto" or "max" in spec):
             raise ConfigError(
-                f"config: studies.{study}.workers: '{'auto' if spec == 'auto' else 'max'}' on a cluster needs "
-                "max_workers, the CPUs of one node (Snakemake's --cores does not describe the nodes)"
+                f"config: studies.{study}.workers: '{'auto' if spec == 'auto' else 'max'}' needs a number of "
+                "workers: give --cores N here, or on a cluster max_workers (the CPUs of one node, e.g. "
+                "--config max_workers=32), since --cores does not describe the nodes"
             )
         if spec == "auto" or limit is None or config.get("oversubscribe", False):
             continue
@@ -86,7 +85,7 @@ def check_workers(config, cores, on_cluster, machine_cpus):
                     "oversubscribe: true to run them anyway (their cells are marked)"
                 )
     notes = []
-    if not on_cluster and limit > machine_cpus:
+    if cores is not None and limit > machine_cpus:
         notes.append(
             f"{source} is more than the {machine_cpus} CPUs this machine lets a job use: "
             f"jobs with more than {machine_cpus} workers run oversubscribed and are marked so"

@@ -71,26 +71,28 @@ def test_more_workers_than_the_cores_given_are_refused():
     config = default_config()
     config["studies"]["strong"]["workers"] = [1, 2, 4]
     with pytest.raises(ConfigError, match=r"studies\.strong\.workers\[2\]: 4 workers, more than the 2 CPUs .*--cores 2"):
-        check_workers(config, 2, on_cluster=False, machine_cpus=2)
-    assert check_workers(config, 4, on_cluster=False, machine_cpus=4) == (4, [])
+        check_workers(config, 2, machine_cpus=2)
+    assert check_workers(config, 4, machine_cpus=4) == (4, [])
     config["oversubscribe"] = True
-    assert check_workers(config, 2, on_cluster=False, machine_cpus=2)[0] == 2
+    assert check_workers(config, 2, machine_cpus=2)[0] == 2
 
 
 def test_cores_beyond_the_machine_are_warned_about():
-    limit, notes = check_workers(default_config(), 8, on_cluster=False, machine_cpus=2)
+    limit, notes = check_workers(default_config(), 8, machine_cpus=2)
     assert limit == 8 and "more than the 2 CPUs" in notes[0] and "oversubscribed" in notes[0]
 
 
 def test_a_cluster_needs_max_workers_for_auto():
+    # A cluster profile gives no --cores: cores None.
     config = default_config()
-    with pytest.raises(ConfigError, match=r"studies\.gil\.workers: 'auto' on a cluster needs max_workers"):
-        check_workers(config, 1000, on_cluster=True, machine_cpus=4)
+    with pytest.raises(ConfigError, match=r"studies\.gil\.workers: 'auto' needs a number of workers: .*max_workers"):
+        check_workers(config, None, machine_cpus=4)
     config["max_workers"] = 16
-    assert check_workers(config, 1000, on_cluster=True, machine_cpus=4) == (16, [])
+    assert check_workers(config, None, machine_cpus=4) == (16, [])
+    assert check_workers(config, 8, machine_cpus=8) == (8, [])  # max_workers bounds --cores, not the reverse
     config["studies"]["strong"]["workers"] = [1, 32]
     with pytest.raises(ConfigError, match=r"studies\.strong\.workers\[1\]: 32 workers, more than the 16 CPUs .*max_workers"):
-        check_workers(config, 1000, on_cluster=True, machine_cpus=4)
+        check_workers(config, None, machine_cpus=4)
 
 
 def test_sampling_settings_per_study():

@@ -5,7 +5,9 @@ Without a running SLURM this test is skipped with the reason; with
 SCIPAR_REQUIRE_SLURM=1 (set by .ci/run) it fails instead, so CI never passes it silently.
 """
 
+import glob
 import os
+import re
 import shutil
 import subprocess
 
@@ -59,6 +61,15 @@ def test_every_timing_job_ran_as_its_own_slurm_job(slurm_run):
         assert (rows.snakemake_threads == job.workers).all(), job.path
         ids.append(rows.slurm_job_id.iloc[0])
     assert len(set(ids)) == len(jobs)
+
+
+def test_slurm_was_asked_for_as_many_cpus_as_workers(slurm_run):
+    # What Snakemake submitted (its log: one block per job; `threads`, printed when not 1,
+    # is --cpus-per-task).
+    log = open(glob.glob(os.path.join(slurm_run, ".snakemake/log/*.snakemake.log"))[0]).read()
+    blocks = re.findall(r"wildcards: .*?workers=(\d+)\n(?:\s+threads: (\d+)\n)?", log)
+    assert len(blocks) == len(plan.timing_jobs(tiny_config(), 2))
+    assert all(workers == (threads or "1") for workers, threads in blocks), blocks
 
 
 def test_tables_and_figures_are_made(slurm_run):
