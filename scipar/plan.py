@@ -104,9 +104,8 @@ def worker_counts(spec, cores):
     of two; `max` in a list is `cores`. `cores` is what the study may use: the cores
     Snakemake was given, bounded by the config's max_workers (README, "Workers").
     """
-    if spec == "auto" or "max" in spec:
-        if cores is None:
-            raise ValueError("workers 'auto' and 'max' need the number of cores")
+    if cores is None and (spec == "auto" or "max" in spec):
+        raise ValueError("workers 'auto' and 'max' need the number of cores")
     if spec == "auto":
         counts = [2**k for k in range(cores.bit_length()) if 2**k <= cores] + [cores]
     else:

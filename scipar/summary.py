@@ -90,6 +90,7 @@ def summarise(timings):
     for key, cell in timings.groupby(CELL, sort=True):
         wall = cell["wall_s"].to_numpy()
         median, low, high = median_ci(wall)
+        half_width = (high - low) / 2 / median
         cv = float(np.std(wall, ddof=1) / np.mean(wall)) if len(wall) > 1 else float("nan")
         others, resolution, steal = _noise(cell)
         first = cell.iloc[0]
@@ -103,9 +104,9 @@ def summarise(timings):
                 wall_ci_high_s=high,
                 wall_cv=cv,
                 unstable=bool(cv > CV_LIMIT),
-                ci_half_width=(high - low) / 2 / median,
+                ci_half_width=half_width,
                 stop_reason=first["stop_reason"],
-                wide_interval=bool((high - low) / 2 / median > first["target_ci"]),
+                wide_interval=bool(half_width > first["target_ci"]),
                 cpu_median_s=float(cell["cpu_s"].median()),
                 utilisation_median=float(cell["utilisation"].median()),
                 compile_s=float(cell["compile_s"].median()),
