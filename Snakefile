@@ -19,8 +19,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
-include: "rules/toy.smk"
-include: "rules/chamfer.smk"
+include: "rules/timing.smk"
 include: "rules/report.smk"
 
 

@@ -35,10 +35,10 @@ REASSOCIATE = ["-fassociative-math", "-fno-signed-zeros", "-fno-trapping-math"]
 POSIX = sys.platform != "win32"
 
 
-def kernel(name, extra):
+def kernel(module, extra):
     return Extension(
-        f"scipar.{name}",
-        [f"scipar/{name}.pyx"],
+        module,
+        [module.replace(".", "/") + ".pyx"],
         include_dirs=[np.get_include()],
         extra_compile_args=native_flags() + (extra if POSIX else []),
         extra_link_args=OPENMP_LINK,
@@ -53,7 +53,10 @@ with open(os.path.join("scipar", "_build_info.py"), "w") as f:
 
 setup(
     ext_modules=cythonize(
-        [kernel("_chamfer_cy", VECTOR_MIN), kernel("_toy_cy", REASSOCIATE)],
+        [
+            kernel("scipar.problems.chamfer._chamfer_cy", VECTOR_MIN),
+            kernel("scipar.problems.toy._toy_cy", REASSOCIATE),
+        ],
         compiler_directives={
             "language_level": 3,
             "boundscheck": False,

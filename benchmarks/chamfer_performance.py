@@ -16,11 +16,11 @@ parser.add_argument("--repeats", type=int, default=5, help="timed repeats of the
 parser.add_argument("--toy-n", type=int, default=200, help="toy kernel size (default 200, the workshop's)")
 args = parser.parse_args()
 
-from scipar.layers import pin_threads  # noqa: E402
+from scipar.measure.layers import pin_threads  # noqa: E402
 
 pin_threads(args.workers, "prange")  # before numba is imported
 
-from scipar.performance import format_report, run_benchmark  # noqa: E402
+from scipar.problems.chamfer.performance import format_report, run_benchmark  # noqa: E402
 
 source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c_baseline.c")
 results = run_benchmark(tuple(args.left), tuple(args.right), source, workers=args.workers,

@@ -3,9 +3,10 @@ import os
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
-from scipar import plan
-from scipar.config import check_config, check_workers
-from scipar.noise import usable_cpus
+from scipar.problems import get_problem, problems
+from scipar.workflow import plan
+from scipar.workflow.config import check_config, check_workers
+from scipar.measure.noise import usable_cpus
 
 
 def on_cluster():
@@ -28,17 +29,14 @@ for note in notes:
     logger.warning(f"scipar: {note}")
 
 JOBS = plan.timing_jobs(config, WORKER_LIMIT)
-CHAMFER_PROBLEMS = sorted({j.problem for j in JOBS if j.study in plan.CHAMFER_STUDIES})
-STUDIES = sorted({j.study for j in JOBS})
+STUDIES = list(config["studies"])
 
 
 wildcard_constraints:
     backend="serial|threads|processes|prange",
     workers=r"\d+",
     impl=r"[a-z][a-z0-9-]*",
-    clusters=r"\d+",
-    max_size=r"\d+",
-    seed=r"\d+",
+    kind="|".join(problems()),
 
 
 def timed_threads(wildcards):
@@ -53,34 +51,34 @@ def timed_slurm_extra(wildcards):
     return "--exclusive" if config.get("exclusive_nodes", False) else ""
 
 
-def job_of(wildcards):
-    return plan.Job(
+def timing_inputs(wildcards):
+    job = plan.Job(
         wildcards.study,
         wildcards.problem,
         wildcards.impl,
         wildcards.backend,
         int(wildcards.workers),
     )
-
-
-def chamfer_inputs(wildcards):
-    left, right = plan.cluster_sets(
-        wildcards.study, wildcards.problem, int(wildcards.workers)
-    )
-    return {
-        "left": plan.dataset_path(*left),
-        "right": plan.dataset_path(*right),
-        "reference": f"results/reference/{plan.chamfer_problem_name(left, right)}.npz",
-    }
+    return plan.job_inputs(config, job)
 
 
 def reference_inputs(wildcards):
-    left, right = plan.parse_chamfer_problem(wildcards.problem)
-    return {"left": plan.dataset_path(*left), "right": plan.dataset_path(*right)}
+    return plan.instance_inputs(wildcards.kind, wildcards.problem)
 
 
 def figure_files(name):
     return [f"results/figures/{name}.{ext}" for ext in ("png", "svg")]
+
+
+def pictures():
+    """A picture of each instance timed, for problems that can draw one."""
+    kinds = {study: config["studies"][study]["problem"] for study in STUDIES}
+    instances = {(kinds[job.study], job.problem) for job in JOBS}
+    return sorted(
+        f"results/figures/problems/{kind}/{instance}.png"
+        for kind, instance in instances
+        if get_problem(kind).picture is not None
+    )
 
 
 def final_outputs():
@@ -92,5 +90,4 @@ def final_outputs():
     ]
     for study in STUDIES:
         out += figure_files(study)
-    out += [f"results/figures/problems/{p}.png" for p in CHAMFER_PROBLEMS]
-    return out
+    return out + pictures()

@@ -1,8 +1,8 @@
 rule dataset:
     output:
-        "results/data/c{clusters}_m{max_size}_s{seed}.npz",
+        "results/data/{kind}/{dataset}",
     log:
-        "logs/data/c{clusters}_m{max_size}_s{seed}.log",
+        "logs/data/{kind}/{dataset}.log",
     conda:
         "../envs/scipar.yaml"
     script:
@@ -13,9 +13,9 @@ rule reference:
     input:
         unpack(reference_inputs),
     output:
-        "results/reference/{problem}.npz",
+        "results/reference/{kind}/{problem}.npz",
     log:
-        "logs/reference/{problem}.log",
+        "logs/reference/{kind}/{problem}.log",
     conda:
         "../envs/scipar.yaml"
     script:

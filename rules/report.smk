@@ -41,7 +41,9 @@ rule figure:
     log:
         "logs/report/figure-{study}.log",
     wildcard_constraints:
-        study="|".join(plan.STUDIES),
+        study="|".join(STUDIES),
+    params:
+        baseline=lambda w: config["studies"][w.study].get("baseline"),
     conda:
         "../envs/scipar.yaml"
     script:
@@ -53,12 +55,12 @@ rule problem_figure:
         unpack(reference_inputs),
     output:
         report(
-            "results/figures/problems/{problem}.png",
+            "results/figures/problems/{kind}/{problem}.png",
             caption="../report/problem.rst",
             category="Problems",
         ),
     log:
-        "logs/report/problem-{problem}.log",
+        "logs/report/problem-{kind}-{problem}.log",
     conda:
         "../envs/scipar.yaml"
     script:
@@ -82,6 +84,8 @@ rule conclusion:
         ),
     log:
         "logs/report/conclusion.log",
+    params:
+        baselines={study: spec.get("baseline") for study, spec in config["studies"].items()},
     conda:
         "../envs/scipar.yaml"
     script:

@@ -1,6 +1,6 @@
 """scipar: measure what JIT compilation, Cython, vectorisation, threads and processes buy.
 
-The public API is loaded lazily, so that `scipar.layers.pin_threads` can set
+The public API is loaded lazily, so that `scipar.measure.layers.pin_threads` can set
 NUMBA_NUM_THREADS and the BLAS/OpenMP variables before anything imports Numba.
 """
 
@@ -9,22 +9,27 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ClusterSet": "scipar.datasets",
-    "DatasetError": "scipar.datasets",
-    "gen_clusters": "scipar.datasets",
-    "load_clusters": "scipar.datasets",
-    "save_clusters": "scipar.datasets",
-    "chamfer_matrix": "scipar.chamfer",
-    "solve": "scipar.chamfer",
-    "check_solution": "scipar.chamfer",
-    "VerificationError": "scipar.chamfer",
-    "implementations": "scipar.registry",
-    "get_implementation": "scipar.registry",
-    "BACKENDS": "scipar.parallel",
-    "toy_kernel": "scipar.toy",
-    "nearest": "scipar.chamfer",
-    "run_toy": "scipar.toy",
-    "Timer": "scipar.timer",
+    "Problem": "scipar.problems",
+    "Implementation": "scipar.problems",
+    "VerificationError": "scipar.problems",
+    "PluginError": "scipar.problems",
+    "get_problem": "scipar.problems",
+    "problems": "scipar.problems",
+    "implementations": "scipar.problems",
+    "get_implementation": "scipar.problems",
+    "ClusterSet": "scipar.problems.chamfer.datasets",
+    "DatasetError": "scipar.problems.chamfer.datasets",
+    "gen_clusters": "scipar.problems.chamfer.datasets",
+    "load_clusters": "scipar.problems.chamfer.datasets",
+    "save_clusters": "scipar.problems.chamfer.datasets",
+    "chamfer_matrix": "scipar.problems.chamfer.solve",
+    "solve": "scipar.problems.chamfer.solve",
+    "check_solution": "scipar.problems.chamfer.solve",
+    "nearest": "scipar.problems.chamfer.solve",
+    "toy_kernel": "scipar.problems.toy.kernels",
+    "run_toy": "scipar.problems.toy.kernels",
+    "BACKENDS": "scipar.measure.parallel",
+    "Timer": "scipar.measure.timer",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

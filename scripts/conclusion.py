@@ -1,10 +1,10 @@
 """The conclusion table (CSV and Markdown) with the differences from the workshop."""
 
-from scipar.logs import log_to
+from scipar.workflow.script import start
 
-log_to(snakemake)
+start(snakemake)
 
 from scipar.report import write_conclusion  # noqa: E402
 
 o = snakemake.output
-write_conclusion(snakemake.input.summary, snakemake.input.timings, o.csv, o.md)
+write_conclusion(snakemake.input.summary, snakemake.input.timings, o.csv, o.md, snakemake.params.baselines)

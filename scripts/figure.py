@@ -1,9 +1,10 @@
-"""One study's figure, PNG and SVG."""
+"""One study's figure, PNG and SVG, drawn by the study's type."""
 
-from scipar.logs import log_to
+from scipar.workflow.script import start
 
-log_to(snakemake)
+start(snakemake)
 
 from scipar.report import write_figure  # noqa: E402
 
-write_figure(snakemake.input[0], snakemake.wildcards.study, [snakemake.output.png, snakemake.output.svg])
+o = snakemake.output
+write_figure(snakemake.input[0], snakemake.wildcards.study, [o.png, o.svg], snakemake.params.baseline)

@@ -1,12 +1,10 @@
-"""Generate one cluster set with the workshop's generator and save it."""
+"""Make one dataset file of a problem (its make_dataset)."""
 
-from scipar.logs import log_to
+from scipar.workflow.script import start
 
-log_to(snakemake)
+start(snakemake)
 
-from scipar.datasets import gen_clusters, save_clusters  # noqa: E402
+from scipar.problems import get_problem  # noqa: E402
 
-w = snakemake.wildcards
-clusters = gen_clusters(int(w.clusters), int(w.max_size), int(w.seed))
-save_clusters(clusters, snakemake.output[0])
-print(f"{len(clusters)} clusters, {clusters.n_points} points -> {snakemake.output[0]}")
+get_problem(snakemake.wildcards.kind).make_dataset(snakemake.wildcards.dataset, snakemake.output[0])
+print(f"{snakemake.wildcards.kind} dataset -> {snakemake.output[0]}")

@@ -1,10 +1,10 @@
-"""A picture of one problem's point clouds, L and R coloured by cluster."""
+"""A picture of one problem instance (for problems that can draw one)."""
 
-from scipar.logs import log_to
+from scipar.workflow.script import start
 
-log_to(snakemake)
+start(snakemake)
 
-from scipar.report import write_problem_figure  # noqa: E402
+from scipar.report import write_picture  # noqa: E402
 
-i = snakemake.input
-write_problem_figure(i.left, i.right, snakemake.wildcards.problem, snakemake.output[0])
+w = snakemake.wildcards
+write_picture(w.kind, w.problem, snakemake.input, snakemake.output[0])

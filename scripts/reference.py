@@ -1,9 +1,10 @@
-"""Compute the reference (cKDTree) Chamfer matrix of one problem, untimed."""
+"""Compute an instance's reference (what its problem checks answers with), untimed."""
 
-from scipar.logs import log_to
+from scipar.workflow.script import start
 
-log_to(snakemake)
+start(snakemake)
 
-from scipar.measure import write_reference  # noqa: E402
+from scipar.measure.job import write_reference  # noqa: E402
 
-write_reference(snakemake.input.left, snakemake.input.right, snakemake.output[0])
+w = snakemake.wildcards
+write_reference(w.kind, w.problem, snakemake.input, snakemake.output[0])

@@ -1,8 +1,8 @@
 """All timing CSVs -> the tidy table and the summary with intervals and scaling."""
 
-from scipar.logs import log_to
+from scipar.workflow.script import start
 
-log_to(snakemake)
+start(snakemake)
 
 from scipar.report import write_tables  # noqa: E402
 

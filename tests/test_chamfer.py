@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import scipar
-from scipar.chamfer import VerificationError, check_matrix, row_chunks
+from scipar.problems.chamfer.solve import VerificationError, check_matrix, row_chunks
 from helpers import CHAMFER_IMPLS, random_problem, runnable
 
 CASES = [(impl, backend, workers) for impl in CHAMFER_IMPLS for backend, workers in runnable(impl)]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import scipar
-from scipar.datasets import DatasetError
+from scipar.problems.chamfer.datasets import DatasetError
 
 
 def points(cluster_count, max_size, seed):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import scipar
-from scipar.bounds import chamfer_lower_bounds
+from scipar.problems.chamfer.bounds import chamfer_lower_bounds
 from helpers import random_problem
 
 FASTEST = "cython-pruned"

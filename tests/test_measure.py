@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import scipar
-from scipar.chamfer import VerificationError
-from scipar.datasets import DatasetError
-from scipar.measure import COLUMNS, JobError, Sampling, calibrate, measure, time_chamfer_job, time_toy_job, write_reference
-from scipar.plan import Job, dataset_path
-from scipar.summary import summarise
+from scipar.problems.chamfer.solve import VerificationError
+from scipar.problems.chamfer.datasets import DatasetError
+from scipar.measure.sampling import COLUMNS, JobError, Sampling, calibrate, measure, time_chamfer_job, time_toy_job, write_reference
+from scipar.workflow.plan import Job, dataset_path
+from scipar.report.summary import summarise
 
 QUICK = Sampling(repeats=3, min_sample_s=0.01, target_ci=0.5, max_job_s=5)
 

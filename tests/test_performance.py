@@ -3,7 +3,7 @@
 import os
 
 from helpers import REPO
-from scipar.performance import format_report, ratios, run_benchmark
+from scipar.problems.chamfer.performance import format_report, ratios, run_benchmark
 
 
 def test_benchmark_reports_every_contender_and_ratio():

@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from scipar import plan
-from scipar.config import ConfigError, check_config, check_workers
-from scipar.measure import toy_reference
-from scipar.stats import median_ci, ratio_ci
-from scipar.summary import add_scaling, overlapping_jobs, summarise
+from scipar.workflow.config import ConfigError, check_config, check_workers
+from scipar.measure.sampling import toy_reference
+from scipar.measure.stats import median_ci, ratio_ci
+from scipar.report.summary import add_scaling, overlapping_jobs, summarise
 
 SCHEMA = "config/schema.yaml"
 

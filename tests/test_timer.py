@@ -25,7 +25,7 @@ def test_timer_counts_wall_and_cpu():
 def test_timer_counts_cpu_of_worker_processes():
     # Defect 6: the workshop timed the parent only and printed "CPU 0.21 s" for 16 busy
     # processes. Four calls of 0.3 s of CPU each, in two worker processes.
-    from scipar.parallel import parallel_map
+    from scipar.measure.parallel import parallel_map
 
     parallel_map(burn, [(0.01,)] * 2, "processes", 2)  # start the pool outside the timing
     with scipar.Timer() as t:
@@ -50,7 +50,7 @@ def test_timer_counts_cpu_of_threads():
 
 def test_one_process_worker_is_not_counted_twice():
     # joblib runs the calls of a single worker in the calling process.
-    from scipar.parallel import parallel_map
+    from scipar.measure.parallel import parallel_map
 
     with scipar.Timer() as t:
         parallel_map(burn, [(0.2,)] * 2, "processes", 1, timer=t)
@@ -61,7 +61,7 @@ def test_one_process_worker_is_not_counted_twice():
 def test_warm_processes_reaches_every_worker():
     import os
 
-    from scipar.parallel import warm_processes
+    from scipar.measure.parallel import warm_processes
 
     assert warm_processes(2, os.getpid, ()) == 2
     assert warm_processes(1, os.getpid, ()) == 1

@@ -4,7 +4,7 @@ import math
 import pytest
 
 import scipar
-from scipar.toy import iterations
+from scipar.problems.toy.kernels import iterations
 
 TOY_IMPLS = sorted(scipar.implementations("toy"))
 

@@ -8,7 +8,7 @@ import yaml
 
 from helpers import REPO, copy_workflow, snakemake, tiny_config
 from scipar import plan
-from scipar.summary import overlapping_jobs
+from scipar.report.summary import overlapping_jobs
 
 
 @pytest.fixture(scope="module")

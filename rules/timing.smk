@@ -1,20 +1,19 @@
-rule time_toy:
+rule time:
+    input:
+        unpack(timing_inputs),
     output:
         "results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv",
     log:
         "logs/timings/{study}/{problem}/{impl}/{backend}-w{workers}.log",
     wildcard_constraints:
-        study="toy|gil",
-        problem=r"(overwrite|accumulate)-n\d+",
+        study="|".join(STUDIES),
     conda:
         "../envs/scipar.yaml"
     threads: timed_threads
     resources:
         slurm_extra=timed_slurm_extra,
     params:
+        study=lambda w: plan.study_settings(config, w.study),
         sampling=lambda w: plan.sampling(config, w.study),
-        calls=lambda w: (
-            config["studies"].get("gil", {}).get("calls", 1) if w.study == "gil" else 1
-        ),
     script:
-        "../scripts/time_toy.py"
+        "../scripts/time_job.py"

@@ -12,11 +12,9 @@ Two variants of the loop body:
 
 import numba
 
-from scipar import _toy_cy
-from scipar.parallel import parallel_map
-from scipar.registry import get_implementation
-
-VARIANTS = ("overwrite", "accumulate")
+from scipar.measure.parallel import parallel_map
+from scipar.problems.registry import get_implementation
+from scipar.problems.toy import VARIANTS, _toy_cy
 
 
 def overwrite(n):
@@ -52,11 +50,6 @@ PYTHON = {"overwrite": overwrite, "accumulate": accumulate}
 CYTHON = {"overwrite": _toy_cy.overwrite, "accumulate": _toy_cy.accumulate}
 NUMBA_GIL = _numba(nogil=False)
 NUMBA_NOGIL = _numba(nogil=True)
-
-
-def iterations(n):
-    """Executions of the innermost body: the number of 4-subsets of range(n)."""
-    return n * (n - 1) * (n - 2) * (n - 3) // 24 if n >= 4 else 0
 
 
 def _kernel(n, impl, variant):

@@ -11,7 +11,7 @@ both directions of a pair in one pass (defect 9).
 import numba
 import numpy as np
 
-from scipar.chamfer_python import pairwise_block
+from scipar.problems.chamfer.python_kernels import pairwise_block
 
 
 def _chamfer_workshop(left, right):
@@ -100,7 +100,7 @@ def fused_block(L, R, start, stop, workers=1):
     if workers > numba.config.NUMBA_NUM_THREADS:  # Numba sized its pool at import
         raise ValueError(
             f"workers={workers} exceeds NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}; "
-            "set NUMBA_NUM_THREADS before importing numba (scipar.layers.pin_threads)"
+            "set NUMBA_NUM_THREADS before importing numba (scipar.measure.layers.pin_threads)"
         )
     numba.set_num_threads(workers)
     _fused_rows_prange(L.soa, L.offsets, R.soa, R.offsets, start, stop, out)

@@ -197,7 +197,7 @@ def pruned_rows(
 
 def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1):
     """solve_rows for cython-pruned: (nearest R of rows [start, stop), column minima, rows)."""
-    from scipar.bounds import chamfer_lower_bounds
+    from scipar.problems.chamfer.bounds import chamfer_lower_bounds
 
     lower = chamfer_lower_bounds(L, R, start, stop, workers)
     order = np.argsort(lower, axis=1)

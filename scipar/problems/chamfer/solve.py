@@ -7,20 +7,17 @@ index). Each cluster pair is evaluated once; the workshop evaluated it from both
 
 import numpy as np
 
-from scipar.datasets import as_cluster_set
-from scipar.parallel import check_workers, parallel_map
-from scipar.registry import get_implementation
+from scipar.measure.parallel import check_workers, parallel_map
+from scipar.problems.chamfer.datasets import as_cluster_set
+from scipar.problems.interface import TASKS_PER_WORKER, VerificationError
+from scipar.problems.registry import get_implementation, get_problem
 
-# Tasks per worker for threads and processes: enough to even out unequal rows.
-TASKS_PER_WORKER = 4
+__all__ = ["VerificationError"]  # raised by check_matrix and check_solution, defined with the interface
+
 # Two distances closer than this (relative) are a tie in floating point: implementations
 # sum in different orders, so either cluster is a correct answer.
 TIE_RTOL = 1e-9
 TIE_ATOL = 1e-12
-
-
-class VerificationError(AssertionError):
-    """An implementation's answer differs from the reference."""
 
 
 def row_chunks(L, pieces):
@@ -33,32 +30,30 @@ def row_chunks(L, pieces):
 
 
 def matrix_rows(impl, L, R, start, stop, workers=1):
-    """Rows [start, stop) of the distance matrix; `workers` threads inside the kernel."""
-    implementation = get_implementation(impl)
-    if implementation.parallel_inside:
-        return implementation.kernel(L, R, start, stop, workers)
-    return implementation.kernel(L, R, start, stop)
+    """Rows [start, stop) of the distance matrix by Implementation `impl`; `workers`
+    threads inside the kernel."""
+    if impl.parallel_inside:
+        return impl.kernel(L, R, start, stop, workers)
+    return impl.kernel(L, R, start, stop)
 
 
 def solve_rows(impl, L, R, start, stop, workers=1):
     """Part of a solve: (nearest R cluster of each row in [start, stop) of L, minimum of
     each column over those rows, the row of each column minimum, lowest on ties)."""
-    solver = get_implementation(impl).solver
-    if solver is not None:
-        return solver(L, R, start, stop, workers)
+    if impl.solver is not None:
+        return impl.solver(L, R, start, stop, workers)
     block = matrix_rows(impl, L, R, start, stop, workers)
     return block.argmin(axis=1), block.min(axis=0), block.argmin(axis=0) + start
 
 
-def _spread(function, L, R, impl, backend, workers, timer):
-    """Run function(impl, L, R, start, stop[, workers]) over row ranges of L as asked."""
-    L, R = as_cluster_set(L, "L"), as_cluster_set(R, "R")
-    implementation = get_implementation(impl)
-    check_workers(backend, workers, implementation)
-    if backend == "prange":
-        return [function(impl, L, R, 0, len(L), workers)]
-    chunks = [(0, len(L))] if backend == "serial" else row_chunks(L, TASKS_PER_WORKER * workers)
-    return parallel_map(function, [(impl, L, R, a, b) for a, b in chunks], backend, workers, timer)
+def merge_rows(parts):
+    """The answer of a solve from its solve_rows parts, in row order."""
+    near_l = np.concatenate([part[0] for part in parts])
+    _, best, near_r = parts[0]
+    for _, values, rows in parts[1:]:  # in row order: on a tie the earlier rows win
+        better = values < best
+        best, near_r = np.where(better, values, best), np.where(better, rows, near_r)
+    return near_l, near_r
 
 
 def chamfer_matrix(L, R, impl="numba", backend="serial", workers=1, timer=None):
@@ -68,7 +63,14 @@ def chamfer_matrix(L, R, impl="numba", backend="serial", workers=1, timer=None):
     around the call, receives the CPU time of worker processes. Solvers that skip work
     (cython-pruned) do not apply here: every entry is computed.
     """
-    return np.vstack(_spread(matrix_rows, L, R, impl, backend, workers, timer))
+    L, R = as_cluster_set(L, "L"), as_cluster_set(R, "R")
+    implementation = get_implementation(impl, "chamfer")
+    check_workers(backend, workers, implementation)
+    if backend == "prange":
+        return matrix_rows(implementation, L, R, 0, len(L), workers)
+    chunks = [(0, len(L))] if backend == "serial" else row_chunks(L, TASKS_PER_WORKER * workers)
+    blocks = parallel_map(matrix_rows, [(implementation, L, R, a, b) for a, b in chunks], backend, workers, timer)
+    return np.vstack(blocks)
 
 
 def nearest(matrix):
@@ -78,13 +80,8 @@ def nearest(matrix):
 
 def solve(L, R, impl="numba", backend="serial", workers=1, timer=None):
     """(nearest R cluster of each L cluster, nearest L cluster of each R cluster)."""
-    parts = _spread(solve_rows, L, R, impl, backend, workers, timer)
-    near_l = np.concatenate([part[0] for part in parts])
-    _, best, near_r = parts[0]
-    for _, values, rows in parts[1:]:  # in row order: on a tie the earlier rows win
-        better = values < best
-        best, near_r = np.where(better, values, best), np.where(better, rows, near_r)
-    return near_l, near_r
+    L, R = as_cluster_set(L, "L"), as_cluster_set(R, "R")
+    return get_problem("chamfer").solve((L, R), get_implementation(impl, "chamfer"), backend, workers, timer)
 
 
 def check_matrix(matrix, reference):

@@ -1,8 +1,9 @@
-"""The figures: one per study, plus a picture of each problem's point clouds.
+"""The figures: one per study, drawn by its type whatever the problem, plus pictures.
 
-The workshop's four figures are recreated with correct labels: its toy and Chamfer
-sequential speedups, its "weak scaling" (a strong-scaling experiment, drawn here as
-strong scaling with T(1)/T(p), not CPU/wall) and its "strong scaling" (a size sweep).
+sequential: speedup of each implementation over the study's baseline; gil: wall time
+and CPU/wall of calls spread over threads and processes; strong: speedup and
+efficiency T(1)/T(p), never CPU/wall; weak: weak efficiency; size: throughput and
+speedup against the work. Work is in the problem's own unit (the summary's work_unit).
 """
 
 import matplotlib
@@ -60,24 +61,36 @@ def _label(cells):
     return cells.impl + " / " + cells.backend
 
 
-def toy_figure(summary, paths):
-    cells = summary[summary.study == "toy"].copy()
-    cells["variant"] = cells.problem.str.split("-n").str[0]
-    cells["n"] = cells.problem.str.split("-n").str[1].astype(int)
-    cells = cells[cells.n == cells.n.max()]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    order, variants = list(dict.fromkeys(cells.impl)), list(dict.fromkeys(cells.variant))
-    sns.barplot(cells, x="impl", y="wall_median_s", hue="variant", order=order, hue_order=variants, ax=ax)
-    _bar_intervals(ax, cells, "impl", order, "variant", variants, "wall_ci_low_s", "wall_ci_high_s", "wall_median_s")
+def _title(cells, what):
+    return f"Study {cells.study.iloc[0]}, problem {cells.problem_kind.iloc[0]}: {what}"
+
+
+def sequential_figure(cells, paths, baseline=None):
+    """Speedup over the baseline implementation, per instance, with conservative
+    intervals (the extremes of the two medians' 95 % intervals)."""
+    cells = cells.copy()
+    if baseline is None:  # the slowest, over all instances
+        baseline = cells.groupby("impl").wall_median_s.median().idxmax()
+    base = cells[cells.impl == baseline].set_index("problem")
+    cells["y"] = cells.problem.map(base.wall_median_s) / cells.wall_median_s
+    cells["low"] = cells.problem.map(base.wall_ci_low_s) / cells.wall_ci_high_s
+    cells["high"] = cells.problem.map(base.wall_ci_high_s) / cells.wall_ci_low_s
+    order = list(cells.groupby("impl").y.median().sort_values().index)
+    instances = sorted(cells.problem.unique())
+    fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(order) + 2), 4.5))
+    sns.barplot(cells, x="impl", y="y", hue="problem", order=order, hue_order=instances, ax=ax, errorbar=None)
+    _bar_intervals(ax, cells, "impl", order, "problem", instances)
     ax.set_yscale("log")
-    ax.set(xlabel="implementation", ylabel="median wall time per call (s, log scale)\nbars: 95 % interval",
-           title=f"Toy kernel, n = {cells.n.max()}: the overwrite body lets compilers delete the loops\n"
-                 "(workshop figure 1 showed speedup over Cython of the overwrite body only)")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.legend(title="instance", fontsize="small")
+    ax.set(xlabel="implementation",
+           ylabel=f"speedup over {baseline} (log)\nT({baseline}) / T(impl), bars: 95 % interval",
+           title=_title(cells, f"each implementation alone, against {baseline}"))
     save(fig, paths)
 
 
-def gil_figure(summary, paths):
-    cells = summary[summary.study == "gil"].copy()
+def gil_figure(cells, paths, baseline=None):
+    cells = cells.copy()
     cells["configuration"] = _label(cells) + " (" + cells.problem + ")"
     fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5), layout="constrained")
     sns.lineplot(cells, x="workers", y="wall_median_s", hue="configuration", marker="o", ax=left)
@@ -93,26 +106,7 @@ def gil_figure(summary, paths):
     right.set(ylabel="CPU time / wall time (all threads and processes)", xlabel="workers (threads or processes)",
               title="Utilisation: only kernels without the GIL use threads")
     right.legend()
-    fig.suptitle("GIL demonstration: toy kernel calls spread over threads and processes")
-    save(fig, paths)
-
-
-def chamfer_figure(summary, paths):
-    cells = summary[summary.study == "chamfer"].copy()
-    python = cells[cells.impl == "python"].set_index("problem")
-    cells["speedup_vs_python"] = cells.problem.map(python.wall_median_s) / cells.wall_median_s
-    # Conservative interval: the extremes of the two medians' 95 % intervals.
-    cells["low"] = cells.problem.map(python.wall_ci_low_s) / cells.wall_ci_high_s
-    cells["high"] = cells.problem.map(python.wall_ci_high_s) / cells.wall_ci_low_s
-    first = cells[cells.problem == cells.problem.min()]
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    order = list(first.sort_values("speedup_vs_python").impl)
-    sns.barplot(first, x="impl", y="speedup_vs_python", order=order, ax=ax, errorbar=None)
-    _bar_intervals(ax, first, "impl", order, y="speedup_vs_python")
-    ax.set_yscale("log")
-    ax.tick_params(axis="x", labelrotation=30)
-    ax.set(xlabel="implementation", ylabel="speedup over pure Python (log)\nT(python) / T(impl), bars: 95 % interval",
-           title=f"Sequential Chamfer solve of {first.problem.iloc[0]}\n(workshop figure 2, with Euclidean distances)")
+    fig.suptitle(_title(cells, "whole calls spread over threads and processes (the GIL demonstration)"))
     save(fig, paths)
 
 
@@ -139,40 +133,41 @@ def _scaling_panels(cells, panels, title, paths):
     save(fig, paths)
 
 
-def strong_figure(summary, paths):
+def strong_figure(cells, paths, baseline=None):
     _scaling_panels(
-        summary[summary.study == "strong"],
+        cells,
         [("speedup", "speedup T(1) / T(p), 95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
          ("efficiency", "efficiency, speedup / p, 95 % interval", lambda p: 1.0, ("efficiency_ci_low", "efficiency_ci_high"))],
-        "Strong scaling: fixed problem, more workers (the workshop's 'weak scaling', figure 3)", paths,
+        _title(cells, "strong scaling, a fixed instance and more workers"), paths,
     )
 
 
-def weak_figure(summary, paths):
+def weak_figure(cells, paths, baseline=None):
     _scaling_panels(
-        summary[summary.study == "weak"],
+        cells,
         [("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p))\n95 % interval", lambda p: 1.0,
           ("weak_efficiency_ci_low", "weak_efficiency_ci_high"))],
-        "Weak scaling: the work grows with the workers", paths,
+        _title(cells, "weak scaling, the work grows with the workers"), paths,
     )
 
 
-def size_figure(summary, paths):
-    cells = summary[summary.study == "size"].copy()
+def size_figure(cells, paths, baseline=None):
+    cells = cells.copy()
+    unit = cells.work_unit.iloc[0]
     cells["configuration"] = _label(cells) + " x" + cells.workers.astype(str)
-    cells["pairs_per_s"] = cells.work / cells.wall_median_s
+    cells["rate"] = cells.work / cells.wall_median_s
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    sns.lineplot(cells, x="work", y="pairs_per_s", hue="configuration", marker="o", ax=left)
-    left.set(xscale="log", yscale="log", xlabel="point pairs in the problem (log)",
-             ylabel="point pairs per second (log)", title="Throughput")
+    sns.lineplot(cells, x="work", y="rate", hue="configuration", marker="o", ax=left)
+    left.set(xscale="log", yscale="log", xlabel=f"{unit} in the instance (log)",
+             ylabel=f"{unit} per second (log)", title="Throughput")
     par = cells[cells.workers > 1]
     sns.lineplot(par, x="work", y="speedup", hue="configuration", marker="o", ax=right)
     _errorbars(right, par, "work", "speedup", "speedup_ci_low", "speedup_ci_high", "configuration")
     _mark_flagged(right, par, "work", "speedup")
     right.legend(fontsize="small")
-    right.set(xscale="log", xlabel="point pairs in the problem (log)", ylabel="speedup T(1) / T(p)",
+    right.set(xscale="log", xlabel=f"{unit} in the instance (log)", ylabel="speedup T(1) / T(p)",
               title="Speedup at fixed workers")
-    fig.suptitle("Size sweep: fixed workers, growing problem (the workshop's 'strong scaling', figure 4)")
+    fig.suptitle(_title(cells, "size sweep, fixed workers and growing instances"))
     save(fig, paths)
 
 
@@ -188,6 +183,14 @@ def problem_figure(L, R, title, path):
 
 
 FIGURES = {
-    "toy": toy_figure, "gil": gil_figure, "chamfer": chamfer_figure,
+    "sequential": sequential_figure, "gil": gil_figure,
     "strong": strong_figure, "weak": weak_figure, "size": size_figure,
 }
+
+
+def study_figure(summary, study, paths, baseline=None):
+    """The figure of one study, drawn by its type."""
+    cells = summary[summary.study == study]
+    if cells.empty:
+        raise ValueError(f"study {study!r} has no cell in the summary")
+    FIGURES[cells.study_type.iloc[0]](cells, paths, baseline)

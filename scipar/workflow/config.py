@@ -3,7 +3,7 @@
 import jsonschema
 import yaml
 
-from scipar.registry import implementations
+from scipar.problems import get_problem, implementations, load_plugins
 
 
 class ConfigError(ValueError):
@@ -17,29 +17,46 @@ def _key(path):
     return out or "(top level)"
 
 
+def _schema_error(error):
+    hint = " (misspelt key?)" if error.validator == "additionalProperties" else ""
+    if error.validator == "False schema":
+        return ConfigError(f"config: {_key(error.absolute_path)}: not allowed in this study type")
+    return ConfigError(f"config: {_key(error.absolute_path)}: {error.message}{hint}")
+
+
 def check_config(config, schema_path):
-    """Raise ConfigError naming the first bad key; return the config unchanged."""
+    """Raise ConfigError naming the first bad key; return the config unchanged.
+
+    Loads the config's plug-ins first (PluginError names one that cannot be used), so
+    that their problems and implementations are known.
+    """
     with open(schema_path) as f:
         schema = yaml.safe_load(f)
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(config)
-    )
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if error is not None:
-        if error.validator == "additionalProperties":
-            raise ConfigError(f"config: {_key(error.absolute_path)}: {error.message} (misspelt key?)")
-        raise ConfigError(f"config: {_key(error.absolute_path)}: {error.message}")
-    for study, settings in config["studies"].items():
-        problem = "toy" if study in ("toy", "gil") else "chamfer"
-        known = implementations(problem)
-        for k, name in enumerate(settings["impls"]):
+        raise _schema_error(error)
+    load_plugins(config.get("plugins", []))
+    for study, spec in config["studies"].items():
+        where = f"config: studies.{study}"
+        try:
+            problem = get_problem(spec["problem"])
+        except ValueError as err:
+            raise ConfigError(f"{where}.problem: {err}") from None
+        known = implementations(problem.name)
+        for k, name in enumerate(spec["impls"]):
             if name not in known:
-                raise ConfigError(
-                    f"config: studies.{study}.impls[{k}]: unknown {problem} implementation "
-                    f"{name!r}; known: {', '.join(sorted(known))}"
-                )
-    gil = config["studies"].get("gil")
-    if gil and "prange" in gil["backends"]:
-        raise ConfigError("config: studies.gil.backends: the toy kernel has no prange backend")
+                raise ConfigError(f"{where}.impls[{k}]: unknown {problem.name} implementation {name!r}; "
+                                  f"known: {', '.join(sorted(known))}")
+        if spec.get("baseline", spec["impls"][0]) not in spec["impls"]:
+            raise ConfigError(f"{where}.baseline: {spec['baseline']!r} is not one of the study's impls")
+        validator = jsonschema.Draft202012Validator(problem.parameters)
+        for k, params in enumerate(spec["instances"]):
+            error = jsonschema.exceptions.best_match(validator.iter_errors(params))
+            if error is not None:
+                error.path.extendleft(reversed(["studies", study, "instances", k]))
+                raise _schema_error(error)
+            if spec["type"] == "weak" and problem.scale(params, 2) is None:
+                raise ConfigError(f"{where}.type: problem {problem.name!r} has no weak scaling (no scale())")
     return config
 
 

@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from scipar.chamfer import chamfer_matrix, check_solution, nearest, solve
-from scipar.datasets import ClusterSet, gen_clusters
-from scipar.provenance import provenance
-from scipar.toy import toy_kernel
+from scipar.problems.chamfer.solve import chamfer_matrix, check_solution, nearest, solve
+from scipar.problems.chamfer.datasets import ClusterSet, gen_clusters
+from scipar.measure.provenance import provenance
+from scipar.problems.toy.kernels import toy_kernel
 
 C_FLAGS = ["-O3", "-march=native", "-ffast-math", "-shared", "-fPIC"]
 

@@ -1,6 +1,6 @@
 """From the timing CSVs to one tidy table, a summary per cell, and scaling metrics.
 
-A cell is one configuration (study, problem, impl, variant, backend, workers); its
+A cell is one configuration (study, problem, impl, backend, workers); its
 samples (per-call times) are summarised by the median and a bootstrap 95 % interval.
 A cell is flagged, in words in its `flags` column, when its numbers deserve less trust:
 
@@ -19,9 +19,11 @@ A cell is flagged, in words in its `flags` column, when its numbers deserve less
 import numpy as np
 import pandas as pd
 
-from scipar.stats import median_ci, ratio_ci
+from scipar.measure.stats import median_ci, ratio_ci
 
-CELL = ["study", "problem", "impl", "variant", "backend", "workers"]
+CELL = ["study", "problem", "impl", "backend", "workers"]
+# Per study or per job, the same in every row of a cell: carried into the summary.
+CARRIED = ["study_type", "problem_kind", "work", "work_unit"]
 CV_LIMIT = 0.10
 BUSY_CORES = 0.25
 BUSY_STEAL = 0.05
@@ -29,30 +31,15 @@ TICK_S = 0.01  # the period of Linux's CPU time counters (USER_HZ = 100)
 
 
 def read_table(path):
-    """Read a scipar CSV: empty cells are missing values, "NA" or "nan" are not special;
-    an empty variant (every problem but the toy kernel) stays "", a key like any other."""
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    return _with_variant(table)
-
-
-def _with_variant(table):
-    table["variant"] = table["variant"].fillna("") if "variant" in table else ""
-    return table
+    """Read a scipar CSV: empty cells are missing values, "NA" or "nan" are not special."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def collect(paths):
     """Concatenate timing CSVs into one tidy table (one row per timed sample)."""
     if not paths:
         raise ValueError("no timing CSV to collect")
-    return _with_variant(pd.concat([read_table(p) for p in paths], ignore_index=True))
-
-
-def _work(cell):
-    """The size of a cell's work: point pairs (Chamfer) or loop iterations (toy)."""
-    for column in ("pairs", "iterations"):
-        if column in cell and pd.notna(cell[column].iloc[0]):
-            return float(cell[column].iloc[0])
-    return float("nan")
+    return pd.concat([read_table(p) for p in paths], ignore_index=True)
 
 
 def _noise(cell):
@@ -96,6 +83,7 @@ def summarise(timings):
         first = cell.iloc[0]
         rows.append(
             dict(zip(CELL, key))
+            | {column: first[column] for column in CARRIED}
             | dict(
                 repeats=len(wall),
                 loops=int(cell["loops"].median()),
@@ -110,7 +98,6 @@ def summarise(timings):
                 cpu_median_s=float(cell["cpu_s"].median()),
                 utilisation_median=float(cell["utilisation"].median()),
                 compile_s=float(cell["compile_s"].median()),
-                work=_work(cell),
                 load_before=float(cell["load_before"].max()),
                 others_cores=others,
                 others_cores_resolution=resolution,
@@ -140,8 +127,8 @@ def add_scaling(summary, timings):
     interval) and efficiency = speedup / p with the same interval divided by p;
     speedup_vs_fastest_serial against the fastest one-worker cell of the same study and
     problem (Hoefler and Belli, rule 1); Karp-Flatt serial fraction for strong scaling;
-    weak efficiency = T(1) W(p) / (p W(1) T(p)), where W is the work (point pairs),
-    which in a weak job grows with its workers. An efficiency above 1 adds a flag.
+    weak efficiency = T(1) W(p) / (p W(1) T(p)), where W is the work (in the problem's unit),
+    which in a weak job grows with its workers (the CSVs' work column). An efficiency above 1 adds a flag.
     """
     out = summary.copy()
     walls = {key: cell["wall_s"].to_numpy() for key, cell in timings.groupby(CELL)}
@@ -156,9 +143,9 @@ def add_scaling(summary, timings):
                  weak_efficiency=np.nan, weak_efficiency_ci_low=np.nan, weak_efficiency_ci_high=np.nan)
         if base in walls:
             m["speedup"], m["speedup_ci_low"], m["speedup_ci_high"] = ratio_ci((walls[base], walls[key]))
-            if r["study"] == "strong" and p > 1:
+            if r["study_type"] == "strong" and p > 1:
                 m["karp_flatt"] = (1 / m["speedup"] - 1 / p) / (1 - 1 / p)
-            if r["study"] == "weak":
+            if r["study_type"] == "weak":
                 # Ideal weak scaling: p times the work of one worker in the same time.
                 scale = r["work"] / (work[base] * p)
                 for k in ("", "_ci_low", "_ci_high"):
@@ -166,10 +153,10 @@ def add_scaling(summary, timings):
         for k in ("", "_ci_low", "_ci_high"):
             m["efficiency" + k] = m["speedup" + k] / p
         fastest = serial.loc[(r["study"], r["problem"])] if (r["study"], r["problem"]) in serial.index else None
-        usable = fastest is not None and r["study"] != "weak"  # weak problems differ per p
+        usable = fastest is not None and r["study_type"] != "weak"  # weak instances differ per p
         m["speedup_vs_fastest_serial"] = fastest["wall_median_s"] / r["wall_median_s"] if usable else np.nan
         m["fastest_serial"] = f"{fastest['impl']} {fastest['backend']}" if usable else ""
-        efficiency = "weak_efficiency" if r["study"] == "weak" else "efficiency"
+        efficiency = "weak_efficiency" if r["study_type"] == "weak" else "efficiency"
         m["too_good"] = too_good(m[efficiency], m[efficiency + "_ci_low"]) if p > 1 else ""
         m["flags"] = "; ".join(f for f in (r["flags"], m["too_good"]) if f)
         metrics.append(m)

@@ -12,7 +12,7 @@ import time
 
 from joblib import Parallel, delayed
 
-from scipar.timer import cpu_timed
+from scipar.measure.timer import cpu_timed
 
 BACKENDS = ("serial", "threads", "processes", "prange")
 

@@ -5,7 +5,7 @@ governor where readable, and, for every timed sample, the CPU time the rest of t
 machine took meanwhile and the time the hypervisor stole. The rest of the machine is
 everything the system's CPU counters saw busy minus what this job's own threads and
 worker processes used (the Timer's cpu_s): another program, a second benchmark, a
-backup. The summary turns these into the `busy` flag (scipar.summary).
+backup. The summary turns these into the `busy` flag (scipar.report.summary).
 """
 
 import os

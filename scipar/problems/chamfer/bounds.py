@@ -19,7 +19,7 @@ def cluster_boxes(S):
 
 def chamfer_lower_bounds(L, R, start=0, stop=None, workers=1):
     """(stop - start, |R|) lower bounds of the Chamfer distances of rows [start, stop) of L."""
-    from scipar._chamfer_cy import box_bounds
+    from scipar.problems.chamfer._chamfer_cy import box_bounds
 
     stop = len(L) if stop is None else stop
     left = [np.ascontiguousarray(x[start:stop]) for x in cluster_boxes(L)]

@@ -1,0 +1,119 @@
+"""Every problem and implementation, registered once, from scipar or from plug-ins.
+
+A plug-in is a module that defines `PROBLEMS` (Problem objects), `IMPLEMENTATIONS`
+(Implementation objects, of its own problems or of existing ones), or both. scipar's
+own problems are plug-ins like any other. Plug-ins come from three places, in order:
+
+1. scipar's own (BUILTIN);
+2. installed packages, by the entry point group `scipar.plugins`, whose value is the
+   module (in pyproject.toml: [project.entry-points."scipar.plugins"] mylab = "mylab.bench");
+3. the config's `plugins: [mylab.bench]`, module paths importable from where
+   Snakemake runs (installed, or on PYTHONPATH).
+
+A plug-in that cannot be imported, lacks a piece of the interface or registers a
+name twice raises PluginError naming it, before any job runs.
+"""
+
+import importlib
+import re
+from importlib import metadata
+
+from scipar.problems.interface import Implementation, Problem
+
+BUILTIN = ("scipar.problems.toy", "scipar.problems.chamfer")
+ENTRY_POINT_GROUP = "scipar.plugins"
+PROBLEM_NAME = re.compile(r"[a-z][a-z0-9_]*")
+IMPL_NAME = re.compile(r"[a-z][a-z0-9-]*")  # as the {impl} wildcard of the paths
+
+_PROBLEMS = {}  # name -> Problem
+_IMPLEMENTATIONS = {}  # (problem, name) -> Implementation
+_FROM = {}  # problem name or (problem, impl) -> the plug-in that registered it
+_LOADED = set()
+
+
+class PluginError(ValueError):
+    """A plug-in that cannot be used; the message names it and what is wrong."""
+
+
+def load_plugins(modules=()):
+    """Register scipar's problems, the installed plug-ins' and `modules`; each once."""
+    for module in BUILTIN:
+        _load(module, "scipar")
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        _load(entry.value, f"entry point {entry.name!r} of group {ENTRY_POINT_GROUP}")
+    for module in modules:
+        _load(module, "config key plugins")
+
+
+def _load(module_name, origin):
+    if module_name in _LOADED:
+        return
+    where = f"plugin {module_name!r} ({origin})"
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as err:  # any error while importing is the plug-in's
+        raise PluginError(f"{where}: cannot be imported: {type(err).__name__}: {err}") from err
+    problems = getattr(module, "PROBLEMS", None)
+    impls = getattr(module, "IMPLEMENTATIONS", None)
+    if problems is None and impls is None:
+        raise PluginError(f"{where}: defines neither PROBLEMS nor IMPLEMENTATIONS")
+    for problem in problems or ():
+        _register_problem(problem, where)
+    for impl in impls or ():
+        _register_implementation(impl, where)
+    _LOADED.add(module_name)
+
+
+def _register_problem(problem, where):
+    if not isinstance(problem, Problem):
+        raise PluginError(f"{where}: PROBLEMS holds {problem!r}, not a scipar Problem object")
+    missing = [piece for piece in Problem.REQUIRED
+               if getattr(type(problem), piece, None) is getattr(Problem, piece, None)]
+    if missing:
+        raise PluginError(f"{where}: problem {problem.name or type(problem).__name__!r} lacks {', '.join(missing)}")
+    if not PROBLEM_NAME.fullmatch(problem.name):
+        raise PluginError(f"{where}: problem name {problem.name!r} must match {PROBLEM_NAME.pattern}")
+    if problem.name in _PROBLEMS:
+        raise PluginError(f"{where}: problem {problem.name!r} is already registered by {_FROM[problem.name]}")
+    _PROBLEMS[problem.name], _FROM[problem.name] = problem, where
+
+
+def _register_implementation(impl, where):
+    if not isinstance(impl, Implementation):
+        raise PluginError(f"{where}: IMPLEMENTATIONS holds {impl!r}, not a scipar Implementation")
+    key = (impl.problem, impl.name)
+    if impl.problem not in _PROBLEMS:
+        raise PluginError(f"{where}: implementation {impl.name!r} is of problem {impl.problem!r}, "
+                          f"which no plug-in registered; known: {', '.join(sorted(_PROBLEMS))}")
+    if not IMPL_NAME.fullmatch(impl.name):
+        raise PluginError(f"{where}: implementation name {impl.name!r} must match {IMPL_NAME.pattern}")
+    if key in _IMPLEMENTATIONS:
+        raise PluginError(f"{where}: implementation {impl.name!r} of {impl.problem!r} is already registered by {_FROM[key]}")
+    _IMPLEMENTATIONS[key], _FROM[key] = impl, where
+
+
+def problems():
+    """The registered problems, by name."""
+    load_plugins()
+    return dict(_PROBLEMS)
+
+
+def get_problem(name):
+    known = problems()
+    if name not in known:
+        raise ValueError(f"unknown problem {name!r}; known: {', '.join(sorted(known))} "
+                         "(a plug-in's problem needs its module in the config's plugins)")
+    return known[name]
+
+
+def implementations(problem="chamfer"):
+    """The registered implementations of `problem`, by name."""
+    get_problem(problem)
+    return {name: impl for (p, name), impl in _IMPLEMENTATIONS.items() if p == problem}
+
+
+def get_implementation(name, problem="chamfer"):
+    known = implementations(problem)
+    if name not in known:
+        raise ValueError(f"unknown {problem} implementation {name!r}; known: {', '.join(sorted(known))}")
+    return known[name]

@@ -1,0 +1,50 @@
+"""The report stage as functions the thin scripts call: tables, figures, conclusion.
+
+summary: timing CSVs -> one row per cell, with intervals, flags and scaling metrics;
+figures: one per study, by its type; conclusion: per problem and implementation, the
+speedups of this run; workshop: the workshop's printed numbers and defects; cells:
+picking cells and writing numbers with their intervals.
+"""
+
+import warnings
+
+from scipar.atomic import atomic_path
+from scipar.report import conclusion, figures, workshop
+from scipar.report.cells import flagged_cells
+from scipar.report.summary import add_scaling, collect, overlapping_jobs, read_table, summarise
+
+
+def write_tables(timing_paths, timings_out, summary_out):
+    timings = collect(timing_paths)
+    overlaps = overlapping_jobs(timings)
+    for a, b in overlaps:
+        warnings.warn(f"timed jobs overlapped on the same host: {a} and {b}")
+    summary = add_scaling(summarise(timings), timings)
+    for table, path in ((timings, timings_out), (summary, summary_out)):
+        with atomic_path(path) as tmp:
+            table.to_csv(tmp, index=False)
+    return summary
+
+
+def write_figure(summary_path, study, paths, baseline=None):
+    figures.study_figure(read_table(summary_path), study, paths, baseline)
+
+
+def write_picture(kind, instance, inputs, path):
+    """A picture of one instance, drawn by its problem."""
+    from scipar.problems import get_problem
+
+    problem = get_problem(kind)
+    problem.picture(problem.load(problem.instance_params(instance), inputs), f"Problem {instance}", path)
+
+
+def write_conclusion(summary_path, timings_path, csv_out, md_out, baselines=None):
+    summary, timings = read_table(summary_path), read_table(timings_path)
+    table = conclusion.implementation_table(summary, timings, baselines)
+    flagged = flagged_cells(summary)
+    defects = workshop.defects(summary, timings, overlapping_jobs(timings), flagged)
+    text = conclusion.conclusion_markdown(table, defects, flagged, conclusion.sampling_facts(timings))
+    with atomic_path(csv_out) as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_path(md_out) as tmp, open(tmp, "w") as f:
+        f.write(text)

@@ -1,0 +1,43 @@
+"""Picking cells and samples out of the tables, and writing numbers with their intervals."""
+
+import numpy as np
+
+from scipar.measure.stats import ratio_ci
+
+
+def fmt(x, digits=3):
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "n/a"
+    return f"{x:.{digits}g}"
+
+
+def with_ci(x, low, high):
+    """"2.1 [1.9, 2.3]": a number and its 95 % interval, or n/a."""
+    return "n/a" if np.isnan(x) else f"{fmt(x)} [{fmt(low)}, {fmt(high)}]"
+
+
+def where(table, **conditions):
+    """The rows of `table` whose columns have the given values."""
+    for column, value in conditions.items():
+        table = table[table[column] == value]
+    return table
+
+
+def samples(timings, column="wall_s", **conditions):
+    return where(timings, **conditions)[column].to_numpy()
+
+
+def over_instances(estimates):
+    """ratio_ci of each instance's sample pairs; the median point over instances
+    (seeds), and an interval from the lowest low to the highest high."""
+    estimates = [pairs for pairs in estimates if all(len(n) and len(d) for n, d in pairs)]
+    if not estimates:
+        return np.nan, np.nan, np.nan
+    values = np.array([ratio_ci(*pairs) for pairs in estimates]).reshape(len(estimates), 3)
+    return float(np.median(values[:, 0])), float(values[:, 1].min()), float(values[:, 2].max())
+
+
+def flagged_cells(summary):
+    """The cells whose numbers deserve less trust, with the reasons (pyperf's warnings)."""
+    flagged = summary[summary["flags"].fillna("") != ""]
+    return [(f"{r.study} {r.problem} {r.impl} {r.backend} x{r.workers}", r.flags) for r in flagged.itertuples()]

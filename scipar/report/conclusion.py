@@ -1,0 +1,139 @@
+"""The conclusion: per problem and implementation, the speedups of this run with intervals.
+
+Every number here is computed from this run's samples, with its bootstrap 95 %
+interval, except the columns and sentences labelled as the workshop's, which come from
+scipar.report.workshop (printed numbers). Flagged cells are listed with their reasons.
+"""
+
+import pandas as pd
+
+from scipar.measure.stats import ratio_ci
+from scipar.report import workshop
+from scipar.report.cells import fmt, samples, where, with_ci
+from scipar.report.summary import CELL
+
+
+def implementation_table(summary, timings, baselines=None):
+    """Per problem, instance of its sequential studies and implementation: sequential
+    time, speedup over the baseline, best parallel speedup, total speedup, with intervals.
+
+    speedup_vs_baseline is T(baseline) / T(impl) on the instance; the best parallel
+    speedup is T(1) / T(p) of the same implementation in the problem's strong studies;
+    total_speedup is their product (the workshop's "x15 * 0.7N"), its interval
+    resampling all four sample sets. `baselines` maps a study to its configured
+    baseline; a problem without one is measured against its slowest implementation.
+    The workshop's printed numbers are added where the instance is the workshop's.
+    """
+    rows = []
+    sequential = where(summary, study_type="sequential")
+    for (kind, study, instance), seq in sequential.groupby(["problem_kind", "study", "problem"], sort=False):
+        baseline = (baselines or {}).get(study) or seq.loc[seq.wall_median_s.idxmax()].impl
+        strong = where(summary, study_type="strong", problem_kind=kind)
+        base = samples(timings, study=study, impl=baseline, problem=instance)
+        for impl, cell in seq.groupby("impl", sort=False):
+            pair = (base, samples(timings, study=study, impl=impl, problem=instance))
+            row = dict(problem_kind=kind, problem=instance, impl=impl, baseline=baseline,
+                       sequential_s=float(cell.wall_median_s.iloc[0]))
+            row.update(zip(("speedup_vs_baseline", "speedup_vs_baseline_ci_low", "speedup_vs_baseline_ci_high"),
+                           ratio_ci(pair)))
+            parallel = strong[(strong.impl == impl) & (strong.workers > 1)].dropna(subset=["speedup"])
+            if len(parallel):
+                best = parallel.loc[parallel.speedup.idxmax()]
+                cell = dict(study=best.study, impl=impl, problem=best.problem, backend=best.backend)
+                scaling = (samples(timings, workers=1, **cell), samples(timings, workers=best.workers, **cell))
+                row.update(
+                    best_parallel_backend=best.backend, best_parallel_workers=int(best.workers),
+                    best_parallel_speedup=best.speedup, best_parallel_speedup_ci_low=best.speedup_ci_low,
+                    best_parallel_speedup_ci_high=best.speedup_ci_high,
+                    best_parallel_efficiency=best.efficiency, best_parallel_efficiency_ci_low=best.efficiency_ci_low,
+                    best_parallel_efficiency_ci_high=best.efficiency_ci_high,
+                    best_parallel_flags=best["flags"],
+                )
+                row.update(zip(("total_speedup", "total_speedup_ci_low", "total_speedup_ci_high"),
+                               ratio_ci(pair, scaling)))
+            seconds, speedup = workshop.printed_sequential(kind, instance, impl)
+            row.update(workshop_sequential_s=seconds, workshop_speedup=speedup)
+            rows.append(row)
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    return table.sort_values(["problem_kind", "problem", "sequential_s"], ascending=[True, True, False], ignore_index=True)
+
+
+COLUMNS = ["problem_kind", "problem", "impl", "baseline", "sequential_s"] + [
+    f"speedup_vs_baseline{k}" for k in ("", "_ci_low", "_ci_high")
+] + ["best_parallel_backend", "best_parallel_workers"] + [
+    f"{name}{k}" for name in ("best_parallel_speedup", "best_parallel_efficiency") for k in ("", "_ci_low", "_ci_high")
+] + ["best_parallel_flags", "total_speedup", "total_speedup_ci_low", "total_speedup_ci_high",
+     "workshop_sequential_s", "workshop_speedup"]
+
+
+def markdown_table(table):
+    """The conclusion table as read by a person: each number beside its interval."""
+    def column(name):
+        return [with_ci(*v) for v in zip(table[name], table[name + "_ci_low"], table[name + "_ci_high"])]
+
+    return pd.DataFrame({
+        "instance": table.problem,
+        "impl": table.impl,
+        "sequential_s": table.sequential_s,
+        "speedup_vs_baseline [95 % CI]": column("speedup_vs_baseline"),
+        "best_parallel": ["" if pd.isna(w) else f"{b} x{int(w)}"
+                          for b, w in zip(table.best_parallel_backend, table.best_parallel_workers)],
+        "speedup [95 % CI]": column("best_parallel_speedup"),
+        "efficiency [95 % CI]": column("best_parallel_efficiency"),
+        "total_speedup [95 % CI]": column("total_speedup"),
+        "flags": table.best_parallel_flags.fillna(""),
+        "workshop_sequential_s (printed)": table.workshop_sequential_s,
+        "workshop_speedup (printed)": table.workshop_speedup,
+    })
+
+
+def sampling_facts(timings):
+    """How the run spent its time: samples, stop reasons, and the share in timed samples."""
+    jobs = timings.groupby(CELL)
+    first = jobs.first()
+    job_s = (pd.to_datetime(first.finished_at) - pd.to_datetime(first.started_at)).dt.total_seconds()
+    sampled_s = (timings.wall_s * timings.loops).sum()
+    span_s = (pd.to_datetime(timings.finished_at).max() - pd.to_datetime(timings.started_at).min()).total_seconds()
+    return dict(
+        jobs=len(first), samples=len(timings), stopped_on_interval=int((first.stop_reason == "interval").sum()),
+        stopped_on_budget=int((first.stop_reason == "budget").sum()), sampled_s=float(sampled_s),
+        job_s=float(job_s.sum()), span_s=span_s, min_sample_s=float(timings.min_sample_s.min()),
+        target_ci=float(timings.target_ci.min()),
+    )
+
+
+def _markdown(table):
+    """A Markdown table with 3 significant digits and a dash where nothing was measured."""
+    cells = table.astype(object).where(table.notna(), None)
+    return cells.to_markdown(index=False, floatfmt=".3g", missingval="–")
+
+
+def conclusion_markdown(table, defects, flagged, facts):
+    lines = ["# Conclusion", "",
+             f"Columns marked `(printed)` are the numbers printed by the {workshop.SOURCE}; everything else "
+             "was measured in this run. Brackets hold bootstrap 95 % intervals; speedups are T(1)/T(p) of the "
+             "same implementation, never CPU/wall."]
+    for kind, rows in table.groupby("problem_kind", sort=False):
+        lines += ["", f"## {kind}: implementations against {', '.join(rows.baseline.unique())}", "",
+                  _markdown(markdown_table(rows))]
+    if table.empty:
+        lines += ["", "(no sequential study in this run)"]
+    if defects:
+        lines += ["", f"Workshop's conclusion (printed): {workshop.CONCLUSION}."]
+    lines += ["", "## How sure these numbers are", "",
+              f"{facts['jobs']} timing jobs took {facts['samples']} samples of at least {fmt(facts['min_sample_s'])} s "
+              f"each; {facts['stopped_on_interval']} jobs stopped when the median's 95 % interval was within "
+              f"+-{facts['target_ci']:.0%}, {facts['stopped_on_budget']} when their time budget was spent. Timed "
+              f"samples took {fmt(facts['sampled_s'])} s: {facts['sampled_s'] / facts['job_s']:.0%} of the timing jobs' "
+              f"{fmt(facts['job_s'])} s (the rest: warm-up, calibration, answer checks) and "
+              f"{facts['sampled_s'] / facts['span_s']:.0%} of the {fmt(facts['span_s'])} s from the first job's start to "
+              "the last job's end.", ""]
+    if flagged:
+        lines += ["### Flagged cells: these results may be unstable", "", "| cell | why |", "|---|---|"]
+        lines += [f"| {cell} | {why} |" for cell, why in flagged]
+    else:
+        lines.append("No cell was flagged: every one was stable, quiet, within its CPUs and not too good to be true.")
+    if defects:
+        lines += ["", "## Differences from the workshop", "", "| workshop defect | this run |", "|---|---|"]
+        lines += [f"| {d} | {m} |" for d, m in defects]
+    return "\n".join(lines) + "\n"

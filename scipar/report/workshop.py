@@ -1,0 +1,117 @@
+"""The 2018 workshop: the numbers it printed on its machine (docs/workshop.md says where
+each is from), and its ten defects beside what this run measured about each.
+
+The printed numbers are shown beside scipar's measurements, always labelled as the
+workshop's, never used in a computation. This module is the report's one place that
+knows the workshop's problems (toy, chamfer) by name.
+"""
+
+import numpy as np
+
+from scipar.measure.stats import median_ci, ratio_ci
+from scipar.report.cells import fmt, over_instances, samples, where, with_ci
+
+SOURCE = "workshop 2018 (printed, its machine)"
+
+# Sequential Chamfer solve of the 1,090-point problem, mean wall seconds.
+CHAMFER_INSTANCE = "L50-35-1_R30-23-2"
+CHAMFER_SECONDS = {"python": 8.50, "mapreduce": 7.77, "numba-workshop": 7.53e-2}
+CHAMFER_SPEEDUP = {"python": 1.0, "mapreduce": 8.50 / 7.77, "numba-workshop": 113.0}
+
+# Toy kernel, n = 200, mean wall seconds (overwrite body: the workshop's only one).
+TOY_INSTANCE = "overwrite-n200"
+TOY_SECONDS = {"python": 27.3, "cython": 8.18, "numba-gil": 1.15e-2, "numba-nogil": 1.12e-2}
+
+# GIL demo, 32 calls over 16 workers, n = 1000.
+GIL = {
+    ("numba-gil", "threads"): dict(wall_s=15.85, cpu_s=15.46, utilisation=0.97),
+    ("numba-nogil", "threads"): dict(wall_s=1.28, cpu_s=16.18, utilisation=12.7),
+    ("numba-nogil", "processes"): dict(wall_s=6.11, cpu_s=0.21, utilisation=0.035),
+}
+
+# "Weak scaling" (really strong scaling) of the 83,219-point problem: CPU/wall, which it
+# called speedup (defect 5), by thread count.
+UTILISATION_BY_THREADS = {2: 1.78, 4: 3.37, 8: 6.22, 16: 12.5, 32: 17.6}
+# "Strong scaling" (really a size sweep) at 4 threads: CPU/wall by point count.
+UTILISATION_BY_POINTS = {689: 2.43, 1219: 3.11, 2558: 3.64, 5107: 3.84, 10565: 3.69}
+
+CONCLUSION = "sequential x15, parallel 0.7 per extra thread, total x15 * 0.7N, 'x300 for our use case'"
+
+
+def printed_sequential(kind, instance, impl):
+    """(seconds, speedup over python) the workshop printed for this sequential cell, or NaNs."""
+    if (kind, instance) == ("chamfer", CHAMFER_INSTANCE):
+        return CHAMFER_SECONDS.get(impl, np.nan), CHAMFER_SPEEDUP.get(impl, np.nan)
+    if (kind, instance) == ("toy", TOY_INSTANCE) and impl in TOY_SECONDS:
+        return TOY_SECONDS[impl], TOY_SECONDS["python"] / TOY_SECONDS[impl]
+    return np.nan, np.nan
+
+
+def _ratio(timings, slow, fast):
+    """T(slow) / T(fast) over the sequential Chamfer instances, with its interval, as text."""
+    seq = where(timings, problem_kind="chamfer", study_type="sequential")
+    pairs = [((samples(seq, study=study, impl=slow, problem=p), samples(seq, study=study, impl=fast, problem=p)),)
+             for study, p in sorted(set(zip(seq.study, seq.problem)))]
+    return with_ci(*over_instances(pairs))
+
+
+def defects(summary, timings, overlaps, flagged):
+    """The ten defects of the workshop, each with what this run measured about it; none
+    when the run measured neither of the workshop's problems."""
+    if not summary.problem_kind.isin(["toy", "chamfer"]).any():
+        return []
+    toy = where(summary, problem_kind="toy", study_type="sequential")
+    over_acc = []
+    for impl in ("cython", "numba-gil", "numba-nogil"):
+        o = toy[(toy.impl == impl) & toy.problem.str.startswith("overwrite")]
+        a = toy[(toy.impl == impl) & toy.problem.str.startswith("accumulate")]
+        if len(o) and len(a):
+            slow, fast = a.loc[a.wall_median_s.idxmax()], o.loc[o.wall_median_s.idxmax()]
+            ratio = ratio_ci((samples(timings, study=slow.study, impl=impl, problem=slow.problem),
+                              samples(timings, study=fast.study, impl=impl, problem=fast.problem)))
+            over_acc.append(f"{impl} {with_ci(*ratio)}x")
+    chamfer_jobs = where(timings, problem_kind="chamfer")
+    verified = chamfer_jobs.groupby(["study", "problem", "impl", "backend", "workers"]).verified.all()
+    strong = where(summary, problem_kind="chamfer", study_type="strong").dropna(subset=["speedup"])
+    top = strong.loc[strong.workers.idxmax()] if len(strong) else None
+    gil_proc = where(summary, problem_kind="toy", study_type="gil", backend="processes")
+    gil_proc = gil_proc[gil_proc.workers == gil_proc.workers.max()] if len(gil_proc) else gil_proc
+    weak = where(summary, problem_kind="chamfer", study_type="weak").dropna(subset=["weak_efficiency"])
+    compiled = summary[summary.impl.str.startswith("numba")]
+
+    def utilisation(r):
+        cell = dict(study=r.study, problem=r.problem, impl=r.impl, backend=r.backend, workers=r.workers)
+        return with_ci(*median_ci(samples(timings, "utilisation", **cell)))
+
+    return [
+        ("1. toy kernel overwrites its result, so compilers delete the loops",
+         "accumulate/overwrite time ratio at the largest n: " + (", ".join(over_acc) or "toy study not run")),
+        ("2. sqrt(dot(l, r)) is not a distance",
+         f"Euclidean distance; {int(verified.sum())} of {len(verified)} Chamfer jobs verified against scipy cKDTree"),
+        ("3. map/reduce divided by the dimension, not the cluster sizes",
+         f"divides by cluster sizes (tested); mapreduce/python time ratio: {_ratio(timings, 'mapreduce', 'python')}"),
+        ("4. float64[:,:] signature loses contiguity",
+         f"numba-signature/numba-workshop time ratio: {_ratio(timings, 'numba-signature', 'numba-workshop')}"),
+        ("5. 'speedup' printed was CPU/wall",
+         "speedup = T(1)/T(p); " + (f"{top.impl} {top.backend} at {top.workers} workers: speedup "
+                                    f"{with_ci(top.speedup, top.speedup_ci_low, top.speedup_ci_high)}, "
+                                    f"CPU/wall {utilisation(top)}" if top is not None else "strong study not run")),
+        ("6. parent-only CPU time for processes",
+         "worker CPU counted; " + (", ".join(f"{r.impl} {r.problem} processes x{r.workers}: CPU/wall {utilisation(r)}"
+                                             for r in gil_proc.itertuples()) or "gil study not run")
+         + f" (workshop, printed: {GIL[('numba-nogil', 'processes')]['utilisation']})"),
+        ("7. mean wall time printed beside the std of CPU time",
+         f"median per-call wall time with bootstrap 95 % interval; {int(summary.unstable.sum())} of {len(summary)} "
+         f"cells have CV > 10 %, {len(flagged)} are flagged (see Flagged cells)"),
+        ("8. 'weak' and 'strong' scaling swapped",
+         "strong = fixed problem, weak = work grows with workers, size = the workshop's sweep; weak efficiency at most workers: "
+         + (", ".join(f"{r.impl} {r.backend} x{r.workers}: "
+                      f"{with_ci(r.weak_efficiency, r.weak_efficiency_ci_low, r.weak_efficiency_ci_high)}"
+                      for r in weak[weak.workers == weak.workers.max()].itertuples()) or "weak study not run")),
+        ("9. every point pair evaluated four times",
+         f"each pair once (fused directions): numba-workshop/numba time ratio {_ratio(timings, 'numba-workshop', 'numba')}"),
+        ("10. lazy compilation inside the first timed repeat",
+         f"untimed warm-up; median compile_s of {len(compiled)} Numba cells {fmt(compiled.compile_s.median())} s, "
+         f"median timed wall per call of the same cells {fmt(compiled.wall_median_s.median())} s; "
+         f"timed jobs overlapping: {len(overlaps)}"),
+    ]

@@ -1,0 +1,126 @@
+"""From a config to the list of timing jobs, and from a path back to a job.
+
+Paths encode the whole configuration of a job, so that any one file can be requested
+on its own (README, "Paths"):
+    results/data/{problem_kind}/{dataset}                               one dataset file
+    results/reference/{problem_kind}/{problem}.npz                      an instance's reference
+    results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv   one timing job
+{problem} is an instance's name, as its Problem writes it (e.g. L50-35-1_R30-23-2 for
+Chamfer, accumulate-n100 for the toy kernel); a study's config names the problem kind.
+In a weak study the name is the one-worker instance's, and the instance grows with the
+workers.
+"""
+
+from dataclasses import dataclass
+
+from scipar.problems import get_implementation, get_problem
+
+STUDY_TYPES = ("sequential", "gil", "strong", "weak", "size")
+SAMPLING_KEYS = ("repeats", "min_sample_s", "target_ci", "max_job_s")
+
+
+@dataclass(frozen=True)
+class Job:
+    study: str
+    problem: str
+    impl: str
+    backend: str
+    workers: int
+
+    @property
+    def path(self):
+        return timing_path(self.study, self.problem, self.impl, self.backend, self.workers)
+
+
+def timing_path(study, problem, impl, backend, workers):
+    return f"results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv"
+
+
+def dataset_path(kind, name):
+    return f"results/data/{kind}/{name}"
+
+
+def reference_path(kind, instance):
+    return f"results/reference/{kind}/{instance}.npz"
+
+
+def study_settings(config, study):
+    """What a timing job needs to know of its study: type, problem kind, calls."""
+    spec = config["studies"][study]
+    return dict(study_type=spec["type"], problem_name=spec["problem"], calls=spec.get("calls", 1))
+
+
+def instance_inputs(kind, instance):
+    """{role: path} of the dataset files an instance reads."""
+    problem = get_problem(kind)
+    return {role: dataset_path(kind, name) for role, name in problem.datasets(problem.instance_params(instance)).items()}
+
+
+def job_inputs(config, job):
+    """{role: path} of a timing job's datasets, and "reference": its reference file."""
+    kind, study_type = config["studies"][job.study]["problem"], config["studies"][job.study]["type"]
+    problem = get_problem(kind)
+    instance = problem.instance_name(problem.job_params(job.problem, study_type, job.workers))
+    return instance_inputs(kind, instance) | {"reference": reference_path(kind, instance)}
+
+
+def instances(config, study):
+    """The names of a study's instances, each once per seed offset (config `seeds`)."""
+    spec = config["studies"][study]
+    problem = get_problem(spec["problem"])
+    names = [problem.instance_name(problem.with_seed_offset(params, offset))
+             for params in spec["instances"] for offset in config["seeds"]]
+    return list(dict.fromkeys(names))
+
+
+def worker_counts(spec, cores):
+    """The worker counts of a study: `auto`, or a list of counts and `max`.
+
+    `auto` is 1, 2, 4, ... up to `cores`, plus `cores` itself when it is not a power
+    of two; `max` in a list is `cores`. `cores` is what the study may use: the cores
+    Snakemake was given, bounded by the config's max_workers (README, "Workers").
+    """
+    if cores is None and (spec == "auto" or "max" in spec):
+        raise ValueError("workers 'auto' and 'max' need the number of cores")
+    if spec == "auto":
+        counts = [2**k for k in range(cores.bit_length()) if 2**k <= cores] + [cores]
+    else:
+        counts = [cores if w == "max" else w for w in spec]
+    return sorted(set(counts))
+
+
+def sampling(config, study):
+    """The sampling settings of a study's jobs: the study's own, else the config's.
+
+    Keys set nowhere are left out, and take scipar.measure.sampling.Sampling's defaults.
+    """
+    own = config["studies"][study]
+    return {key: own.get(key, config.get(key)) for key in SAMPLING_KEYS if key in own or key in config}
+
+
+def _applicable(impl, backend, workers):
+    if backend == "serial":
+        return workers == 1
+    if backend == "prange":
+        return impl.parallel_inside
+    return True
+
+
+def timing_jobs(config, cores=None):
+    """Every timing job the config asks for, each once, in a stable order.
+
+    `cores` resolves the worker counts `auto` and `max` (see worker_counts).
+    Combinations that cannot run are left out rather than failed: "serial" only with
+    one worker, "prange" only for implementations with a parallel loop inside.
+    """
+    jobs = []
+    for study, spec in config["studies"].items():
+        if spec["type"] == "sequential":
+            spreads = [("serial", 1)]
+        else:
+            spreads = [(b, w) for b in spec["backends"] for w in worker_counts(spec["workers"], cores)]
+        for instance in instances(config, study):
+            for name in spec["impls"]:
+                impl = get_implementation(name, spec["problem"])
+                jobs += [Job(study, instance, name, b, w) for b, w in spreads if _applicable(impl, b, w)]
+    return list(dict.fromkeys(jobs))
