@@ -7,53 +7,79 @@ import time
 import numpy as np
 import pytest
 
-import scipar
-from scipar.problems.chamfer.solve import VerificationError
+from scipar.measure.job import MEASURED, time_job, write_reference
+from scipar.measure.sampling import Sampling, calibrate, measure
+from scipar.problems import VerificationError, get_problem
 from scipar.problems.chamfer.datasets import DatasetError
-from scipar.measure.sampling import COLUMNS, JobError, Sampling, calibrate, measure, time_chamfer_job, time_toy_job, write_reference
-from scipar.workflow.plan import Job, dataset_path
 from scipar.report.summary import summarise
+from scipar.workflow.plan import Job
 
 QUICK = Sampling(repeats=3, min_sample_s=0.01, target_ci=0.5, max_job_s=5)
+INSTANCE = "L6-12-1_R4-12-2"
+
+
+def make_inputs(folder, kind, instance):
+    """The dataset files and the reference of an instance, made as the workflow makes them."""
+    problem = get_problem(kind)
+    inputs = {}
+    for role, name in problem.datasets(problem.instance_params(instance)).items():
+        inputs[role] = str(folder / name)
+        problem.make_dataset(name, inputs[role])
+    inputs["reference"] = str(folder / f"{instance}.npz")
+    write_reference(kind, instance, inputs, inputs["reference"])
+    return inputs
 
 
 @pytest.fixture
 def problem(tmp_path):
-    paths = {}
-    for side, params in (("left", (6, 12, 1)), ("right", (4, 12, 2))):
-        paths[side] = str(tmp_path / dataset_path(*params))
-        scipar.save_clusters(scipar.gen_clusters(*params), paths[side])
-    paths["reference"] = str(tmp_path / "reference.npz")
-    write_reference(paths["left"], paths["right"], paths["reference"])
-    return paths
+    return make_inputs(tmp_path, "chamfer", INSTANCE)
 
 
 def job(impl="numba", backend="serial", workers=1):
-    return Job("strong", "L6-12-1_R4-12-2", impl, backend, workers)
+    return Job("strong", INSTANCE, impl, backend, workers)
+
+
+def time_chamfer(inputs, job=job(), threads=0):
+    return time_job(job, "strong", "chamfer", 1, QUICK, inputs, threads)
+
+
+@pytest.fixture
+def time_toy(tmp_path):
+    """time_toy(job, calls, ...): a toy job, its reference made in tmp_path."""
+
+    def run(job, calls, sampling=QUICK, threads=0):
+        study_type = "gil" if job.study == "gil" else "sequential"
+        inputs = make_inputs(tmp_path, "toy", job.problem)
+        return time_job(job, study_type, "toy", calls, sampling, inputs, threads)
+
+    return run
 
 
 def test_chamfer_job_rows(problem):
-    table = time_chamfer_job(job("cython-pruned", "prange", 2), QUICK, problem["left"], problem["right"], problem["reference"], threads=2)
-    assert list(table.columns) == [c for c in COLUMNS if c not in ("variant", "n", "calls", "iterations")]
+    table = time_chamfer(problem, job("cython-pruned", "prange", 2), threads=2)
+    configuration = ["study", "study_type", "problem_kind", "problem", "impl", "backend", "workers", "snakemake_threads"]
+    sizes = ["clusters_l", "clusters_r", "n_points_l", "n_points_r", "pairs", "calls", "work", "work_unit"]
+    assert list(table.columns) == configuration + sizes + MEASURED
     assert list(table.repeat) == list(range(len(table))) and len(table) >= 3 and table.verified.all()
     assert (table.samples == len(table)).all() and table.stop_reason.isin(["interval", "budget"]).all()
     assert (table.pairs == table.n_points_l * table.n_points_r).all() and (table.snakemake_threads == 2).all()
+    assert (table.work == table.pairs).all() and (table.work_unit == "point pairs").all()
     assert (table.started_at < table.finished_at).all()
     # Calibrated: every sample of `loops` calls lasted at least min_sample_s.
     assert (table.wall_s * table.loops >= QUICK.min_sample_s).all() and (table.loops > 1).all()
 
 
-def test_toy_job_rows():
-    table = time_toy_job(Job("gil", "accumulate-n10", "numba-nogil", "processes", 2), QUICK, calls=3)
+def test_toy_job_rows(time_toy):
+    table = time_toy(Job("gil", "accumulate-n10", "numba-nogil", "processes", 2), calls=3)
     assert len(table) >= 3 and table.verified.all()
-    assert (table.iterations == 3 * 210).all() and (table.variant == "accumulate").all()
+    assert (table.iterations == 210).all() and (table.work == 3 * 210).all() and (table.variant == "accumulate").all()
     assert (table.cpus_allowed >= 1).all() and table.load_before.notna().all()
 
 
-def test_more_workers_than_cpus_are_marked():
-    table = time_toy_job(Job("gil", "accumulate-n10", "numba-nogil", "threads", 3), QUICK, calls=3, threads=2)
+def test_more_workers_than_cpus_are_marked(time_toy):
+    table = time_toy(Job("gil", "accumulate-n10", "numba-nogil", "threads", 3), calls=3, threads=2)
     assert table.oversubscribed.all()
-    table = time_toy_job(Job("gil", "accumulate-n10", "numba-nogil", "threads", 1), QUICK, calls=3, threads=2)
+    table = time_toy(Job("gil", "accumulate-n10", "numba-nogil", "threads", 1), calls=3, threads=2)
     assert not table.oversubscribed.any()
 
 
@@ -90,12 +116,12 @@ def test_sampling_stops_on_the_budget_and_the_cell_stays_flagged():
     assert facts["ci_half_width"] > 0.01
 
 
-def test_a_job_beside_a_cpu_hog_is_flagged_busy():
+def test_a_job_beside_a_cpu_hog_is_flagged_busy(time_toy):
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.3)
-        table = time_toy_job(Job("toy", "accumulate-n30", "python", "serial", 1),
-                             Sampling(repeats=5, min_sample_s=0.1, target_ci=0.5, max_job_s=10), calls=1)
+        table = time_toy(Job("toy", "accumulate-n30", "python", "serial", 1), calls=1,
+                         sampling=Sampling(repeats=5, min_sample_s=0.1, target_ci=0.5, max_job_s=10))
     finally:
         hog.kill()
         hog.wait()
@@ -108,21 +134,21 @@ def test_corrupted_dataset_is_named(problem):
     data = open(problem["left"], "rb").read()
     open(problem["left"], "wb").write(data[: len(data) // 2])
     with pytest.raises(DatasetError, match="c6_m12_s1.npz: truncated or corrupted"):
-        time_chamfer_job(job(), QUICK, problem["left"], problem["right"], problem["reference"])
+        time_chamfer(problem)
 
 
-def test_dataset_of_another_problem_is_refused(problem):
+def test_dataset_of_another_instance_is_refused(problem):
     with pytest.raises(DatasetError, match="cluster_count=4 in the file, expected 6"):
-        time_chamfer_job(job(), QUICK, problem["right"], problem["right"], problem["reference"])
+        time_chamfer(problem | {"left": problem["right"]})
 
 
-def test_wrong_answer_fails_the_job(problem):
+def test_wrong_answer_fails_the_job_naming_the_implementation(problem):
     with np.load(problem["reference"]) as data:
         matrix = data["matrix"].copy()
     matrix[0] = matrix[0, ::-1]  # a reference that disagrees with every implementation
     np.savez(problem["reference"], matrix=matrix)
-    with pytest.raises(VerificationError):
-        time_chamfer_job(job(), QUICK, problem["left"], problem["right"], problem["reference"])
+    with pytest.raises(VerificationError, match="implementation 'numba' of problem 'chamfer' gave a wrong answer"):
+        time_chamfer(problem)
     np.savez(problem["reference"], matrix=matrix[:2])
-    with pytest.raises(JobError, match="does not fit 6 x 4"):
-        time_chamfer_job(job(), QUICK, problem["left"], problem["right"], problem["reference"])
+    with pytest.raises(VerificationError, match="does not fit 6 x 4"):
+        time_chamfer(problem)

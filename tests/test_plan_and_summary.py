@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from scipar import plan
-from scipar.workflow.config import ConfigError, check_config, check_workers
-from scipar.measure.sampling import toy_reference
 from scipar.measure.stats import median_ci, ratio_ci
+from scipar.problems import get_problem
+from scipar.problems.toy import closed_form
 from scipar.report.summary import add_scaling, overlapping_jobs, summarise
+from scipar.workflow import plan
+from scipar.workflow.config import ConfigError, check_config, check_workers
 
 SCHEMA = "config/schema.yaml"
 
@@ -20,18 +21,28 @@ def default_config():
         return yaml.safe_load(f)
 
 
-def test_problem_names_round_trip():
-    name = plan.chamfer_problem_name((400, 200, 1), (200, 450, 2))
-    assert name == "L400-200-1_R200-450-2"
-    assert plan.parse_chamfer_problem(name) == ((400, 200, 1), (200, 450, 2))
-    assert plan.parse_toy_problem(plan.toy_problem_name("accumulate", 200)) == ("accumulate", 200)
-    with pytest.raises(ValueError, match="not a Chamfer problem name"):
-        plan.parse_chamfer_problem("L1-2_R3")
+def test_instance_names_round_trip():
+    chamfer, toy = get_problem("chamfer"), get_problem("toy")
+    params = dict(L=[400, 200, 1], R=[200, 450, 2])
+    assert chamfer.instance_name(params) == "L400-200-1_R200-450-2"
+    assert chamfer.instance_params("L400-200-1_R200-450-2") == params
+    assert toy.instance_params(toy.instance_name(dict(variant="accumulate", n=200))) == dict(variant="accumulate", n=200)
+    with pytest.raises(ValueError, match="not a Chamfer instance name"):
+        chamfer.instance_params("L1-2_R3")
+    with pytest.raises(ValueError, match="not a toy instance name"):
+        toy.instance_params("sideways-n3")
 
 
 def test_weak_scaling_grows_left_with_workers():
-    assert plan.cluster_sets("weak", "L25-200-1_R200-450-2", 16) == ((400, 200, 1), (200, 450, 2))
-    assert plan.cluster_sets("strong", "L25-200-1_R200-450-2", 16) == ((25, 200, 1), (200, 450, 2))
+    chamfer = get_problem("chamfer")
+    assert chamfer.job_params("L25-200-1_R200-450-2", "weak", 16) == dict(L=[400, 200, 1], R=[200, 450, 2])
+    assert chamfer.job_params("L25-200-1_R200-450-2", "strong", 16) == dict(L=[25, 200, 1], R=[200, 450, 2])
+    config = default_config()
+    job = plan.Job("weak", "L25-200-1_R200-450-2", "numba", "threads", 16)
+    assert plan.job_inputs(config, job) == {
+        "left": "results/data/chamfer/c400_m200_s1.npz", "right": "results/data/chamfer/c200_m450_s2.npz",
+        "reference": "results/reference/chamfer/L400-200-1_R200-450-2.npz",
+    }
 
 
 def test_every_configuration_is_one_job_once():
@@ -117,11 +128,19 @@ def test_seeds_multiply_problems():
         (lambda c: c["studies"]["strong"].__setitem__("workers", [1, 0]), r"studies\.strong\.workers\[1\]: 0 is less than the minimum of 1"),
         (lambda c: c["studies"]["strong"].__setitem__("workers", "all"), r"studies\.strong\.workers: 'all' is not valid"),
         (lambda c: c.__setitem__("target_ci", 0), r"target_ci: 0 is less than or equal to the minimum of 0"),
-        (lambda c: c["studies"]["chamfer"]["problems"][0]["L"].__setitem__(0, -5), r"studies\.chamfer\.problems\[0\]\.L\[0\]: -5 is less than"),
+        (lambda c: c["studies"]["chamfer"]["instances"][0]["L"].__setitem__(0, -5), r"studies\.chamfer\.instances\[0\]\.L\[0\]: -5 is less than"),
+        (lambda c: c["studies"]["toy"]["instances"][0].__setitem__("m", 5), r"studies\.toy\.instances\[0\]: .*'m' was unexpected"),
+        (lambda c: c["studies"]["toy"].__setitem__("problem", "nbody"), r"studies\.toy\.problem: unknown problem 'nbody'; known: chamfer, toy"),
+        (lambda c: c["studies"]["toy"].__setitem__("baseline", "fortran"), r"studies\.toy\.baseline: 'fortran' is not one"),
+        (lambda c: c["studies"]["toy"].__setitem__("workers", [1]), r"studies\.toy\.workers: not allowed in this study type"),
+        (lambda c: c["studies"]["strong"].__setitem__("calls", 3), r"studies\.strong\.calls: not allowed in this study type"),
+        (lambda c: c["studies"]["weak"].__setitem__("problem", "toy"), r"studies\.weak\.impls\[0\]: unknown toy implementation"),
+        (lambda c: c["studies"].__setitem__("Bad/Name", c["studies"]["toy"]), r"studies: 'Bad/Name' does not match"),
+        (lambda c: c.__setitem__("plugins", ["no_such_module_here"]), r"plugin 'no_such_module_here' \(config key plugins\): cannot be imported"),
         (lambda c: c["studies"]["strong"].__setitem__("worker", [1]), r"studies\.strong: .*'worker' was unexpected.*misspelt"),
         (lambda c: c.__setitem__("repeat", 3), r"\(top level\): .*'repeat' was unexpected"),
         (lambda c: c["studies"]["strong"]["backends"].append("mpi"), r"studies\.strong\.backends\[4\]: 'mpi' is not one of"),
-        (lambda c: c["studies"]["gil"]["backends"].append("prange"), r"studies\.gil\.backends: the toy kernel has no prange"),
+        (lambda c: c["studies"]["gil"]["backends"].append("prange"), r"studies\.gil\.backends\[2\]: 'prange' is not one of"),
     ],
 )
 def test_bad_config_values_name_the_key(edit, message):
@@ -138,10 +157,10 @@ def test_shipped_configs_are_valid():
 
 
 @pytest.mark.parametrize("n", [0, 3, 4, 5, 11, 17])
-def test_toy_reference_matches_the_loops(n):
+def test_toy_closed_form_matches_the_loops(n):
     brute = math.fsum(math.sqrt(i + 4) for i, _, _, _ in itertools.combinations(range(n), 4))
-    assert toy_reference(n, "accumulate") == pytest.approx(brute, rel=1e-13)
-    assert toy_reference(n, "overwrite") == (float(n) if n >= 4 else 0.0)
+    assert closed_form(n, "accumulate") == pytest.approx(brute, rel=1e-13)
+    assert closed_form(n, "overwrite") == (float(n) if n >= 4 else 0.0)
 
 
 def test_median_interval_brackets_the_median():
@@ -155,9 +174,10 @@ def fake_timings(rows, others_cores=0.0):
     out = []
     for study, impl, backend, workers, work, walls in rows:
         for k, wall in enumerate(walls):
-            out.append(dict(study=study, problem="P", impl=impl, variant="", backend=backend, workers=workers,
-                            repeat=k, loops=10, wall_s=wall, cpu_s=wall * workers, utilisation=workers, compile_s=0.1,
-                            pairs=work, iterations=np.nan, stop_reason="interval", target_ci=0.05,
+            out.append(dict(study=study, study_type=study, problem_kind="chamfer", problem="P", impl=impl,
+                            backend=backend, workers=workers, repeat=k, loops=10, wall_s=wall, cpu_s=wall * workers,
+                            utilisation=workers, compile_s=0.1, work=work, work_unit="point pairs",
+                            stop_reason="interval", target_ci=0.05,
                             load_before=0.1, others_cores=others_cores, steal_fraction=0.0, cpus_allowed=4,
                             logical_cpus=4, oversubscribed=workers > 4))
     return pd.DataFrame(out)
@@ -222,7 +242,7 @@ def test_ratio_interval_of_a_product_is_wider_than_each_factor():
 
 def test_overlapping_jobs_are_found():
     def job(impl, start, end):
-        return dict(study="strong", problem="P", impl=impl, variant="", backend="serial", workers=1,
+        return dict(study="strong", problem="P", impl=impl, backend="serial", workers=1,
                     host="h", started_at=start, finished_at=end)
     apart = pd.DataFrame([job("a", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:05+00:00"),
                           job("b", "2026-01-01T00:00:06+00:00", "2026-01-01T00:00:09+00:00")])

@@ -4,7 +4,7 @@ import math
 import pytest
 
 import scipar
-from scipar.problems.toy.kernels import iterations
+from scipar.problems import get_problem
 
 TOY_IMPLS = sorted(scipar.implementations("toy"))
 
@@ -24,8 +24,10 @@ def test_every_implementation_agrees(n):
     assert all(v == pytest.approx(expected, rel=1e-9) for v in accumulate.values()), accumulate
 
 
-def test_iterations_counts_4_subsets():
-    assert [iterations(n) for n in (0, 3, 4, 5, 200)] == [math.comb(n, 4) for n in (0, 3, 4, 5, 200)]
+def test_work_counts_loop_iterations():
+    toy = get_problem("toy")
+    for n in (0, 3, 4, 5, 9):
+        assert toy.work(dict(variant="accumulate", n=n)) == sum(1 for _ in itertools.combinations(range(n), 4))
 
 
 @pytest.mark.parametrize("impl", TOY_IMPLS)

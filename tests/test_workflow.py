@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from helpers import REPO, copy_workflow, snakemake, tiny_config
-from scipar import plan
+from scipar.workflow import plan
 from scipar.report.summary import overlapping_jobs
 
 
@@ -35,8 +35,8 @@ def test_every_job_wrote_its_samples(tiny_run):
     for column in ("host", "cpu_model", "python", "numpy", "numba", "cython", "scipar_version"):
         assert timings[column].notna().all(), column
     assert (timings.snakemake_threads == 2).all()
-    chamfer = timings[timings.study != "toy"]
-    chamfer = chamfer[chamfer.study != "gil"]
+    chamfer = timings[timings.problem_kind == "chamfer"]
+    assert (timings.work > 0).all() and timings.work_unit.notna().all()
     assert (chamfer.pairs == chamfer.n_points_l * chamfer.n_points_r).all()
     weak = chamfer[chamfer.study == "weak"].groupby("workers").clusters_l.first()
     assert weak[2] == 2 * weak[1]
@@ -56,14 +56,16 @@ def test_summary_conclusion_and_figures(tiny_run):
     conclusion = open(os.path.join(tiny_run, "results/tables/conclusion.md")).read()
     assert "## Differences from the workshop" in conclusion
     assert sum(line.startswith(f"| {k}. ") for k in range(1, 11) for line in conclusion.splitlines()) == 10
-    assert "workshop_sequential_s" in conclusion
+    assert "workshop_sequential_s" in conclusion and "## chamfer: implementations against python" in conclusion
     table = pd.read_csv(os.path.join(tiny_run, "results/tables/conclusion.csv"))
-    assert set(table.impl) == {"python", "numba", "cython"}
-    assert table.set_index("impl").loc["python", "speedup_vs_python"] == 1.0
-    for study in plan.STUDIES:
+    chamfer = table[table.problem_kind == "chamfer"].set_index("impl")
+    assert set(chamfer.index) == {"python", "numba", "cython"} and (chamfer.baseline == "python").all()
+    assert chamfer.loc["python", "speedup_vs_baseline"] == 1.0
+    assert set(table[table.problem_kind == "toy"].problem) == {"overwrite-n12", "accumulate-n12"}
+    for study in tiny_config()["studies"]:
         for ext in ("png", "svg"):
             assert os.path.getsize(os.path.join(tiny_run, f"results/figures/{study}.{ext}")) > 10_000
-    assert len(os.listdir(os.path.join(tiny_run, "results/figures/problems"))) == 5
+    assert len(os.listdir(os.path.join(tiny_run, "results/figures/problems/chamfer"))) == 5
 
 
 def test_report_is_self_contained_html(tiny_run):
@@ -79,12 +81,11 @@ def test_rerun_one_configuration_then_reaggregate(tiny_run):
     assert "1 of 1 steps (100%) done" in out.stderr
     assert pd.read_csv(os.path.join(tiny_run, target)).started_at.iloc[0] != before
     plan_out = snakemake(tiny_run, "-n", "--cores", "2", "--configfile", "config/tiny.yaml")
-    assert "tables" in plan_out.stdout and "time_chamfer" not in plan_out.stdout
+    assert "tables" in plan_out.stdout and "\ntime " not in plan_out.stdout
 
 
 def planned_counts(out):
-    return {line.split()[0]: int(line.split()[1]) for line in out.stdout.splitlines()
-            if line.startswith(("time_toy ", "time_chamfer "))}
+    return {line.split()[0]: int(line.split()[1]) for line in out.stdout.splitlines() if line.startswith("time ")}
 
 
 @pytest.mark.parametrize("config, cores", [("paper.yaml", 32), ("config.yaml", 8), ("config.yaml", 3)])
@@ -94,8 +95,7 @@ def test_dry_run_lists_one_job_per_configuration(tmp_path, config, cores):
     with open(os.path.join(REPO, "config", config)) as f:
         jobs = plan.timing_jobs(yaml.safe_load(f), cores)
     counts = planned_counts(out)
-    assert counts["time_toy"] == sum(j.study in plan.TOY_STUDIES for j in jobs)
-    assert counts["time_chamfer"] == sum(j.study in plan.CHAMFER_STUDIES for j in jobs)
+    assert counts["time"] == len(jobs)
     if config == "config.yaml":
         assert max(j.workers for j in jobs) == cores
         # 8 or 3 cores on this 2-CPU machine: said before any job, and the cells are marked.
@@ -108,7 +108,7 @@ def test_dry_run_lists_one_job_per_configuration(tmp_path, config, cores):
     [
         ("strong.impls", "studies.strong.impls[1]: unknown chamfer implementation 'fortran'"),
         ("strong.workers", "studies.strong.workers[1]: 0 is less than the minimum of 1"),
-        ("chamfer.size", "studies.chamfer.problems[0].L[1]: -10 is less than the minimum of 2"),
+        ("chamfer.size", "studies.chamfer.instances[0].L[1]: -10 is less than the minimum of 2"),
         ("misspelt", "'repeat' was unexpected"),
         ("too many workers", "studies.strong.workers[1]: 4 workers, more than the 2 CPUs a job can use "
                              "(--cores 2)"),
@@ -124,7 +124,7 @@ def test_bad_config_fails_before_any_job(tmp_path, edit, message):
     elif edit == "too many workers":
         config["studies"]["strong"]["workers"] = [1, 4]
     elif edit == "chamfer.size":
-        config["studies"]["chamfer"]["problems"][0]["L"] = [6, -10, 1]
+        config["studies"]["chamfer"]["instances"][0]["L"] = [6, -10, 1]
     else:
         config["repeat"] = 3
     with open(os.path.join(workdir, "config", "bad.yaml"), "w") as f:

@@ -3,7 +3,7 @@
 import jsonschema
 import yaml
 
-from scipar.problems import get_problem, implementations, load_plugins
+from scipar.problems import PluginError, get_problem, implementations, load_plugins
 
 
 class ConfigError(ValueError):
@@ -19,7 +19,7 @@ def _key(path):
 
 def _schema_error(error):
     hint = " (misspelt key?)" if error.validator == "additionalProperties" else ""
-    if error.validator == "False schema":
+    if error.validator == "not" and error.validator_value == {}:
         return ConfigError(f"config: {_key(error.absolute_path)}: not allowed in this study type")
     return ConfigError(f"config: {_key(error.absolute_path)}: {error.message}{hint}")
 
@@ -35,7 +35,10 @@ def check_config(config, schema_path):
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if error is not None:
         raise _schema_error(error)
-    load_plugins(config.get("plugins", []))
+    try:
+        load_plugins(config.get("plugins", []))
+    except PluginError as err:
+        raise ConfigError(f"config: plugins: {err}") from None
     for study, spec in config["studies"].items():
         where = f"config: studies.{study}"
         try:
