@@ -8,6 +8,7 @@ how an answer is checked, and each Implementation points at a kernel.
 """
 
 import math
+import re
 
 import numpy as np
 from scipy.spatial.distance import pdist
@@ -32,9 +33,19 @@ class PairHistogram(Problem):
         },
     }
 
+    def datasets(self, params):
+        """The files an instance reads: here one, the points (made once, shared by jobs)."""
+        return {"points": f"points{params['points']}_seed{params['seed']}.npy"}
+
+    def make_dataset(self, name, path):
+        points, seed = map(int, re.fullmatch(r"points(\d+)_seed(\d+)\.npy", name).groups())
+        with open(path, "wb") as f:  # a file object: np.save would add .npy to the path
+            np.save(f, np.random.default_rng(seed).random((points, 3)))
+
     def load(self, params, paths):
-        """No dataset files: the points come from the seed, the same in every job."""
-        points = np.random.default_rng(params["seed"]).random((params["points"], 3))
+        points = np.load(paths["points"])
+        if points.shape != (params["points"], 3):
+            raise ValueError(f"{paths['points']}: {points.shape} points, expected ({params['points']}, 3)")
         return dict(points=points, bins=params["bins"])
 
     def scale(self, params, workers):
