@@ -42,10 +42,11 @@ rule figure:
         "logs/report/figure-{study}.log",
     wildcard_constraints:
         study="|".join(STUDIES),
-    params:
-        baseline=lambda w: config["studies"][w.study].get("baseline"),
     conda:
         "../envs/scipar.yaml"
+    params:
+        baseline=lambda w: config["studies"][w.study].get("baseline"),
+        study_type=lambda w: config["studies"][w.study]["type"],
     script:
         "../scripts/figure.py"
 
@@ -84,9 +85,11 @@ rule conclusion:
         ),
     log:
         "logs/report/conclusion.log",
-    params:
-        baselines={study: spec.get("baseline") for study, spec in config["studies"].items()},
     conda:
         "../envs/scipar.yaml"
+    params:
+        baselines={
+            study: spec.get("baseline") for study, spec in config["studies"].items()
+        },
     script:
         "../scripts/conclusion.py"
