@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import REPO, copy_workflow, snakemake
+from helpers import REPO, copy_workflow
 from scipar.problems import PluginError, get_implementation, load_plugins, registry
 
 

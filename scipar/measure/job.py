@@ -18,10 +18,6 @@ from scipar.problems import VerificationError, get_implementation, get_problem
 from scipar.problems.interface import TASKS_PER_WORKER
 
 
-class JobError(RuntimeError):
-    pass
-
-
 def time_job(job, study_type, problem_name, calls, sampling, inputs, threads=0):
     """Time `job` (a scipar.workflow.plan.Job); `inputs` maps "reference" and the
     problem's dataset roles to files. Raises VerificationError, naming the

@@ -12,8 +12,6 @@ from scipar.problems.chamfer.datasets import as_cluster_set
 from scipar.problems.interface import TASKS_PER_WORKER, VerificationError
 from scipar.problems.registry import get_implementation, get_problem
 
-__all__ = ["VerificationError"]  # raised by check_matrix and check_solution, defined with the interface
-
 # Two distances closer than this (relative) are a tie in floating point: implementations
 # sum in different orders, so either cluster is a correct answer.
 TIE_RTOL = 1e-9
