@@ -6,6 +6,7 @@ from snakemake.logging import logger
 from scipar.problems import get_problem, problems
 from scipar.workflow import plan
 from scipar.workflow.config import check_config, check_workers
+from scipar.report.workshop_figures import available as available_workshop_figures
 from scipar.measure.noise import usable_cpus
 
 
@@ -30,6 +31,8 @@ for note in notes:
 
 JOBS = plan.timing_jobs(config, WORKER_LIMIT)
 STUDIES = list(config["studies"])
+# The workshop's figures this config's studies can redraw (1 to 4).
+WORKSHOP_FIGURES = available_workshop_figures(config["studies"])
 
 
 wildcard_constraints:
@@ -81,6 +84,18 @@ def pictures():
     )
 
 
+def paraview_files():
+    """A ParaView file of every Chamfer cluster set the timing jobs read."""
+    sets = {
+        path
+        for job in JOBS
+        if config["studies"][job.study]["problem"] == "chamfer"
+        for role, path in plan.job_inputs(config, job).items()
+        if role != "reference"
+    }
+    return sorted(path.removesuffix(".npz") + ".vtu" for path in sets)
+
+
 def final_outputs():
     out = [
         "results/tables/timings.csv",
@@ -90,4 +105,6 @@ def final_outputs():
     ]
     for study in STUDIES:
         out += figure_files(study)
-    return out + pictures()
+    for number in WORKSHOP_FIGURES:
+        out += figure_files(f"workshop/fig{number}")
+    return out + pictures() + paraview_files()

@@ -20,3 +20,21 @@ rule reference:
         "../envs/scipar.yaml"
     script:
         "../scripts/reference.py"
+
+
+# ParaView export of a Chamfer cluster set (the workshop's "Visualization" chapter):
+# every point with its cluster index, as a VTK unstructured grid.
+rule paraview:
+    input:
+        "results/data/chamfer/{set}.npz",
+    output:
+        "results/data/chamfer/{set}.vtu",
+    log:
+        "logs/data/chamfer/{set}.vtu.log",
+    conda:
+        "../envs/scipar.yaml"
+    script:
+        "../scripts/paraview.py"
+
+
+ruleorder: paraview > dataset

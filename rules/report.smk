@@ -2,6 +2,7 @@
 localrules:
     tables,
     figure,
+    workshop_figure,
     problem_figure,
     conclusion,
 
@@ -51,6 +52,27 @@ rule figure:
         "../scripts/figure.py"
 
 
+rule workshop_figure:
+    input:
+        summary="results/tables/summary.csv",
+        timings="results/tables/timings.csv",
+    output:
+        png=report(
+            "results/figures/workshop/fig{number}.png",
+            caption="../report/workshop_figure.rst",
+            category="Workshop figures",
+        ),
+        svg="results/figures/workshop/fig{number}.svg",
+    log:
+        "logs/report/workshop-fig{number}.log",
+    wildcard_constraints:
+        number="|".join(str(n) for n in WORKSHOP_FIGURES),
+    conda:
+        "../envs/scipar.yaml"
+    script:
+        "../scripts/workshop_figure.py"
+
+
 rule problem_figure:
     input:
         unpack(reference_inputs),
@@ -72,6 +94,7 @@ rule conclusion:
     input:
         summary="results/tables/summary.csv",
         timings="results/tables/timings.csv",
+        front_page="report/workflow.rst",
     output:
         csv=report(
             "results/tables/conclusion.csv",
@@ -83,6 +106,7 @@ rule conclusion:
             caption="../report/conclusion.rst",
             category="Conclusion",
         ),
+        front_page=FRONT_PAGE,
     log:
         "logs/report/conclusion.log",
     conda:

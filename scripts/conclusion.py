@@ -1,4 +1,5 @@
-"""The conclusion table (CSV and Markdown) with the differences from the workshop."""
+"""The conclusion table (CSV and Markdown) with this run in the workshop's terms and the
+differences from the workshop; and the report's first page."""
 
 from scipar.workflow.script import start
 
@@ -7,4 +8,5 @@ start(snakemake)
 from scipar.report import write_conclusion  # noqa: E402
 
 o = snakemake.output
-write_conclusion(snakemake.input.summary, snakemake.input.timings, o.csv, o.md, snakemake.params.baselines)
+write_conclusion(snakemake.input.summary, snakemake.input.timings, o.csv, o.md,
+                 (snakemake.input.front_page, o.front_page), snakemake.params.baselines)

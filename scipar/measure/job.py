@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from scipar.atomic import atomic_path
+from scipar.measure.memory import peak_memory
 from scipar.measure.parallel import parallel_map, warm_processes
 from scipar.measure.provenance import provenance
 from scipar.measure.sampling import measure
@@ -30,8 +31,13 @@ def time_job(job, study_type, problem_name, calls, sampling, inputs, threads=0):
 
     def run(timer):
         if spread_calls:
-            return parallel_map(problem.solve, [(data, impl)] * calls, job.backend, job.workers, timer)
-        return [problem.solve(data, impl, job.backend, job.workers, timer)]
+            answers = parallel_map(problem.solve, [(data, impl)] * calls, job.backend, job.workers, timer)
+        else:
+            answers = [problem.solve(data, impl, job.backend, job.workers, timer)]
+        if problem.phase_times is not None:
+            for answer in answers:
+                timer.add_phases(problem.phase_times(answer))
+        return answers
 
     def verify(answers):
         for answer in answers:
@@ -47,6 +53,7 @@ def time_job(job, study_type, problem_name, calls, sampling, inputs, threads=0):
         task = problem.tasks(data, 1 if spread_calls else TASKS_PER_WORKER * job.workers)[0]
         warm_processes(job.workers, problem.compute, (impl, data, task))
     rows, facts = measure(run, verify, sampling)
+    facts |= peak_memory()  # while the worker processes still live
     calls = calls if spread_calls else 1
     sizes = problem.describe(data) | dict(calls=calls, work=calls * problem.work(data), work_unit=problem.work_unit)
     return _table(job, dict(study_type=study_type, problem_kind=problem.name), threads, rows, facts, sizes)
@@ -74,13 +81,17 @@ def _table(job, kind, threads, rows, facts, sizes):
     facts = facts | dict(oversubscribed=job.workers > usable)
     table = pd.DataFrame([config | sizes | row | facts | provenance() for row in rows])
     # The configuration, then the problem's own size columns, then the measurement.
-    own = [c for c in table.columns if c not in config and c not in MEASURED]
-    return table[list(config) + own + [c for c in MEASURED if c in table.columns]]
+    phases = [c for c in table.columns if c.startswith("phase_")]
+    own = [c for c in table.columns if c not in config and c not in MEASURED and c not in phases]
+    measured = [c for c in MEASURED if c in table.columns]
+    at = measured.index("utilisation") + 1  # the phases' seconds beside the times they split
+    return table[list(config) + own + measured[:at] + phases + measured[at:]]
 
 
 MEASURED = [
     "repeat", "loops", "wall_s", "cpu_s", "utilisation", "compile_s", "verified",
     "samples", "stop_reason", "ci_half_width", "target_ci", "min_sample_s",
+    "rss_peak_mib", "workers_rss_peak_mib", "worker_processes", "memory_method",
     "load_before", "others_cores", "steal_fraction", "cpus_allowed", "oversubscribed", "governor",
     "host", "cpu_model", "logical_cpus", "python", "numpy", "numba", "cython",
     "scipar_version", "git_commit", "started_at", "finished_at", "slurm_job_id",

@@ -97,6 +97,7 @@ def measure(run, verify, sampling):
         walls.append(t.wall_s / loops)
         rows.append(dict(
             repeat=len(rows), loops=loops, wall_s=walls[-1], cpu_s=t.cpu_s / loops, utilisation=t.utilisation,
+            **{f"phase_{phase}_s": s / loops for phase, s in t.phases.items()},
             **noise.sample_noise(before, after, t.cpu_s, t.wall_s),
         ))
         if len(walls) < sampling.repeats:

@@ -17,6 +17,11 @@ class Timer:
     def __init__(self):
         self.wall_s = self.cpu_s = None
         self.worker_cpu_s = 0.0
+        self.phases = {}  # seconds per phase of the work, summed over calls and workers
+
+    def add_phases(self, seconds):
+        for phase, s in seconds.items():
+            self.phases[phase] = self.phases.get(phase, 0.0) + s
 
     def __enter__(self):
         self._wall = contexttimer.Timer(timer=time.perf_counter).__enter__()

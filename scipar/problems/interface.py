@@ -14,6 +14,7 @@ the conclusion only call the methods below; none of them names a problem.
     tasks, compute  one solve as independent tasks, and one task computed by one
     combine         implementation; the parts -> the answer
     scale           the instance of p workers in weak scaling (optional)
+    phase_times     an answer -> seconds spent in each phase of the work (optional)
 
 The default `solve` spreads the tasks over threads or processes, or hands the whole
 solve to an implementation that is parallel inside (backend "prange").
@@ -121,6 +122,10 @@ class Problem:
 
     # Optional: picture(data, title, path) draws an instance (results/figures/problems/).
     picture = None
+
+    # Optional: phase_times(answer) -> {phase: seconds} that one solve spent in each
+    # phase (e.g. read, compute, write), summed over workers; the CSVs get phase_<name>_s.
+    phase_times = None
 
     def describe(self, data):
         """Columns of the timing CSV that describe the size of the work (besides `work`)."""

@@ -20,7 +20,7 @@ from importlib import metadata
 
 from scipar.problems.interface import Implementation, Problem
 
-BUILTIN = ("scipar.problems.toy", "scipar.problems.chamfer")
+BUILTIN = ("scipar.problems.toy", "scipar.problems.chamfer", "scipar.problems.images")
 ENTRY_POINT_GROUP = "scipar.plugins"
 PROBLEM_NAME = re.compile(r"[a-z][a-z0-9_]*")
 IMPL_NAME = re.compile(r"[a-z][a-z0-9-]*")  # as the {impl} wildcard of the paths

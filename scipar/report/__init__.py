@@ -1,7 +1,8 @@
 """The report stage as functions the thin scripts call: tables, figures, conclusion.
 
 summary: timing CSVs -> one row per cell, with intervals, flags and scaling metrics;
-figures: one per study, by its type; conclusion: per problem and implementation, the
+figures: one per study, by its type; workshop_figures: the workshop's four, beside
+its printed numbers; conclusion: per problem and implementation, the
 speedups of this run; workshop: the workshop's printed numbers and defects; cells:
 picking cells and writing numbers with their intervals.
 """
@@ -30,6 +31,13 @@ def write_figure(summary_path, study, paths, baseline=None):
     figures.study_figure(read_table(summary_path), study, paths, baseline)
 
 
+def write_workshop_figure(number, summary_path, timings_path, paths):
+    """One of the workshop's four figures, this run's numbers beside its printed ones."""
+    from scipar.report.workshop_figures import FIGURES
+
+    FIGURES[number](read_table(summary_path), read_table(timings_path), paths)
+
+
 def write_picture(kind, instance, inputs, path):
     """A picture of one instance, drawn by its problem."""
     from scipar.problems import get_problem
@@ -38,13 +46,20 @@ def write_picture(kind, instance, inputs, path):
     problem.picture(problem.load(problem.instance_params(instance), inputs), f"Problem {instance}", path)
 
 
-def write_conclusion(summary_path, timings_path, csv_out, md_out, baselines=None):
+def write_conclusion(summary_path, timings_path, csv_out, md_out, front_page=None, baselines=None):
+    """The conclusion as CSV and Markdown; `front_page`, (template, output), writes the
+    report's first page: the template's text and this run in the workshop's terms."""
     summary, timings = read_table(summary_path), read_table(timings_path)
     table = conclusion.implementation_table(summary, timings, baselines)
     flagged = flagged_cells(summary)
     defects = workshop.defects(summary, timings, overlapping_jobs(timings), flagged)
-    text = conclusion.conclusion_markdown(table, defects, flagged, conclusion.sampling_facts(timings))
+    headline = workshop.headline(summary, timings)
+    text = conclusion.conclusion_markdown(table, defects, flagged, conclusion.sampling_facts(timings), headline)
     with atomic_path(csv_out) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(md_out) as tmp, open(tmp, "w") as f:
         f.write(text)
+    if front_page:
+        template, out = front_page
+        with open(template) as f, atomic_path(out) as tmp, open(tmp, "w") as page:
+            page.write(f.read() + conclusion.headline_rst(*headline))

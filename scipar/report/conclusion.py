@@ -6,6 +6,7 @@ scipar.report.workshop (printed numbers). Flagged cells are listed with their re
 """
 
 import pandas as pd
+import tabulate
 
 from scipar.measure.stats import ratio_ci
 from scipar.report import workshop
@@ -108,11 +109,28 @@ def _markdown(table):
     return cells.to_markdown(index=False, floatfmt=".3g", missingval="–")
 
 
-def conclusion_markdown(table, defects, flagged, facts):
+def headline_table(rows):
+    return pd.DataFrame(rows, columns=workshop.HEADLINE_COLUMNS)
+
+
+def headline_rst(rows, sentence):
+    """The headline as reStructuredText, for the report's first page."""
+    if not rows:
+        return ""
+    table = tabulate.tabulate(rows, headers=workshop.HEADLINE_COLUMNS, tablefmt="grid")
+    title = "This run in the workshop's terms"
+    return f"\n\n{title}\n{'-' * len(title)}\n\n{table}\n\n{sentence}\n"
+
+
+def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
     lines = ["# Conclusion", "",
              f"Columns marked `(printed)` are the numbers printed by the {workshop.SOURCE}; everything else "
              "was measured in this run. Brackets hold bootstrap 95 % intervals; speedups are T(1)/T(p) of the "
              "same implementation, never CPU/wall."]
+    rows, sentence = headline
+    if rows:
+        lines += ["", "## This run in the workshop's terms", "", headline_table(rows).to_markdown(index=False), "",
+                  sentence]
     for kind, rows in table.groupby("problem_kind", sort=False):
         lines += ["", f"## {kind}: implementations against {', '.join(rows.baseline.unique())}", "",
                   _markdown(markdown_table(rows))]

@@ -1,9 +1,10 @@
 """The figures: one per study, drawn by its type whatever the problem, plus pictures.
 
-sequential: speedup of each implementation over the study's baseline; gil: wall time
-and CPU/wall of calls spread over threads and processes; strong: speedup and
-efficiency T(1)/T(p), never CPU/wall; weak: weak efficiency; size: throughput and
-speedup against the work. Work is in the problem's own unit (the summary's work_unit).
+sequential: speedup of each implementation over the study's baseline; gil: wall time,
+CPU/wall and memory of calls spread over threads and processes; strong: speedup and
+efficiency T(1)/T(p), never CPU/wall, peak memory, and where the problem times phases
+of its work (images: read, rotate, write), the time of each; weak: weak efficiency;
+size: throughput and speedup against the work. Work is in the problem's own unit (the summary's work_unit).
 """
 
 import matplotlib
@@ -12,6 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from scipar.atomic import atomic_path  # noqa: E402
@@ -65,36 +67,52 @@ def _title(cells, what):
     return f"Study {cells.study.iloc[0]}, problem {cells.problem_kind.iloc[0]}: {what}"
 
 
-def sequential_figure(cells, paths, baseline=None):
-    """Speedup over the baseline implementation, per instance, with conservative
-    intervals (the extremes of the two medians' 95 % intervals)."""
+def speedup_over(cells, baseline):
+    """Each cell's speedup over `baseline` on its instance (y), with conservative
+    intervals (low, high: the extremes of the two medians' 95 % intervals)."""
     cells = cells.copy()
-    if baseline is None:  # the slowest, over all instances
-        baseline = cells.groupby("impl").wall_median_s.median().idxmax()
     base = cells[cells.impl == baseline].set_index("problem")
     cells["y"] = cells.problem.map(base.wall_median_s) / cells.wall_median_s
     cells["low"] = cells.problem.map(base.wall_ci_low_s) / cells.wall_ci_high_s
     cells["high"] = cells.problem.map(base.wall_ci_high_s) / cells.wall_ci_low_s
+    return cells
+
+
+def speedup_bars(cells, baseline, title, paths, printed=None):
+    """Bars of speedup over `baseline` by implementation, one colour per instance;
+    `printed`, {series label: {impl: speedup}}, adds numbers not measured here (the
+    workshop's) as series of their own, without intervals."""
+    cells = speedup_over(cells, baseline)
     order = list(cells.groupby("impl").y.median().sort_values().index)
-    instances = sorted(cells.problem.unique())
+    series = sorted(cells.problem.unique())
+    for label, values in (printed or {}).items():
+        extra = [dict(impl=impl, problem=label, y=y, low=y, high=y) for impl, y in values.items() if impl in order]
+        cells = pd.concat([cells, pd.DataFrame(extra)], ignore_index=True)
+        series.append(label)
     fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(order) + 2), 4.5))
-    sns.barplot(cells, x="impl", y="y", hue="problem", order=order, hue_order=instances, ax=ax, errorbar=None)
-    _bar_intervals(ax, cells, "impl", order, "problem", instances)
+    sns.barplot(cells, x="impl", y="y", hue="problem", order=order, hue_order=series, ax=ax, errorbar=None)
+    _bar_intervals(ax, cells, "impl", order, "problem", series)
     ax.set_yscale("log")
     ax.tick_params(axis="x", labelrotation=30)
     ax.legend(title="instance", fontsize="small")
     ax.set(xlabel="implementation",
-           ylabel=f"speedup over {baseline} (log)\nT({baseline}) / T(impl), bars: 95 % interval",
-           title=_title(cells, f"each implementation alone, against {baseline}"))
+           ylabel=f"speedup over {baseline} (log)\nT({baseline}) / T(impl), bars: 95 % interval", title=title)
     save(fig, paths)
+
+
+def sequential_figure(cells, paths, baseline=None):
+    """Speedup over the baseline implementation, per instance."""
+    if baseline is None:  # the slowest, over all instances
+        baseline = cells.groupby("impl").wall_median_s.median().idxmax()
+    speedup_bars(cells, baseline, _title(cells, f"each implementation alone, against {baseline}"), paths)
 
 
 def gil_figure(cells, paths, baseline=None):
     cells = cells.copy()
     cells["configuration"] = _label(cells) + " (" + cells.problem + ")"
-    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 5), layout="constrained")
+    fig, (left, right, memory) = plt.subplots(1, 3, figsize=(21, 5), layout="constrained")
     sns.lineplot(cells, x="workers", y="wall_median_s", hue="configuration", marker="o", ax=left)
-    for ax in (left, right):
+    for ax in (left, right, memory):
         ax.set_xticks(sorted(cells.workers.unique()))
     _errorbars(left, cells, "workers", "wall_median_s", "wall_ci_low_s", "wall_ci_high_s", "configuration")
     _mark_flagged(left, cells, "workers", "wall_median_s")
@@ -106,16 +124,21 @@ def gil_figure(cells, paths, baseline=None):
     right.set(ylabel="CPU time / wall time (all threads and processes)", xlabel="workers (threads or processes)",
               title="Utilisation: only kernels without the GIL use threads")
     right.legend()
+    sns.lineplot(cells, x="workers", y=MEMORY_PANEL[0], hue="configuration", marker="o", ax=memory, legend=False)
+    memory.set(ylabel=MEMORY_PANEL[1], xlabel="workers (threads or processes)",
+               title="Memory: processes copy what threads share")
     fig.suptitle(_title(cells, "whole calls spread over threads and processes (the GIL demonstration)"))
     save(fig, paths)
 
 
-def _scaling_panels(cells, panels, title, paths):
-    """One column per problem, one row per (metric, label, ideal line, interval columns)."""
+def _scaling_panels(cells, panels, title, paths, extra=()):
+    """One column per problem, one row per (metric, label, ideal line or None, interval
+    columns), then a row per `extra` function(ax, cells of one problem)."""
     cells = cells[cells.groupby(["problem", "impl", "backend"]).workers.transform("nunique") > 1].copy()
     cells["configuration"] = _label(cells)
     problems = sorted(cells.problem.unique())
-    fig, axes = plt.subplots(len(panels), len(problems), figsize=(6 * len(problems) + 3, 4.5 * len(panels)),
+    rows = len(panels) + len(extra)
+    fig, axes = plt.subplots(rows, len(problems), figsize=(6 * len(problems) + 3, 4.5 * rows),
                              squeeze=False, layout="constrained")
     for row, (metric, ylabel, ideal, interval) in enumerate(panels):
         for ax, problem in zip(axes[row], problems):
@@ -125,20 +148,52 @@ def _scaling_panels(cells, panels, title, paths):
                 _errorbars(ax, part, "workers", metric, *interval, "configuration")
             _mark_flagged(ax, part, "workers", metric)
             top = part.workers.max()
-            ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
+            if ideal:
+                ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
             ax.set(xlabel="workers (threads or processes)", ylabel=ylabel, title=problem)
             ax.set_xticks(sorted(part.workers.unique()))
             ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+    for row, draw in enumerate(extra, len(panels)):
+        for ax, problem in zip(axes[row], problems):
+            draw(ax, cells[cells.problem == problem])
     fig.suptitle(title)
     save(fig, paths)
+
+
+MEMORY_PANEL = ("memory_peak_mib", "peak resident memory (MiB)\nthe job's process + its worker processes", None, None)
+
+
+def phase_columns(cells):
+    return [c for c in cells.columns if c.startswith("phase_") and cells[c].notna().any()]
+
+
+def _phase_panel(ax, cells):
+    """Where the time goes: each phase's seconds per call, per worker (summed over
+    workers, divided by them), stacked, beside the measured wall time per call."""
+    phases = phase_columns(cells)
+    cells = cells.sort_values(["backend", "workers"])
+    labels = [f"{b} x{w}" for b, w in zip(cells.backend, cells.workers)]
+    x = np.arange(len(cells))
+    bottom = np.zeros(len(cells))
+    for column in phases:
+        height = (cells[column] / cells.workers).to_numpy()
+        ax.bar(x, height, bottom=bottom, width=0.6, label=column.removeprefix("phase_").removesuffix("_s"))
+        bottom += height
+    ax.scatter(x, cells.wall_median_s, color="black", marker="_", s=600, zorder=5, label="wall time per call")
+    ax.set_xticks(x, labels, rotation=30)
+    ax.set(ylabel="seconds per call, per worker", xlabel="backend x workers",
+           title="Phases: a phase whose time per image grows with threads waits for the GIL")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
 
 
 def strong_figure(cells, paths, baseline=None):
     _scaling_panels(
         cells,
         [("speedup", "speedup T(1) / T(p), 95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
-         ("efficiency", "efficiency, speedup / p, 95 % interval", lambda p: 1.0, ("efficiency_ci_low", "efficiency_ci_high"))],
+         ("efficiency", "efficiency, speedup / p, 95 % interval", lambda p: 1.0, ("efficiency_ci_low", "efficiency_ci_high")),
+         MEMORY_PANEL],
         _title(cells, "strong scaling, a fixed instance and more workers"), paths,
+        extra=[_phase_panel] if phase_columns(cells) else [],
     )
 
 

@@ -103,6 +103,11 @@ def summarise(timings):
                 others_cores_resolution=resolution,
                 steal_fraction=steal,
                 busy=bool(others - 2 * resolution > BUSY_CORES or steal > BUSY_STEAL),
+                # Peak resident memory of the job's process and of its worker processes.
+                rss_peak_mib=float(first["rss_peak_mib"]),
+                workers_rss_peak_mib=float(first["workers_rss_peak_mib"]),
+                memory_peak_mib=float(first["rss_peak_mib"] + first["workers_rss_peak_mib"]),
+                **{c: float(cell[c].median()) for c in cell.columns if c.startswith("phase_")},
                 cpus_allowed=int(cell["cpus_allowed"].min()),
                 oversubscribed=bool(cell["oversubscribed"].any()),
             )

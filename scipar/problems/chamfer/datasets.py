@@ -49,6 +49,20 @@ class ClusterSet:
     def __len__(self):
         return len(self.offsets) - 1
 
+    # A list of (n_i, 3) arrays to the workshop's code (`for c in L`, `L[3]`, `L[:3]`),
+    # while the kernels keep the flat layout.
+    def __iter__(self):
+        return iter(self.clusters)
+
+    def __getitem__(self, index):
+        """Cluster `index` as an (n, 3) view; a slice gives a ClusterSet of those clusters."""
+        if isinstance(index, slice):
+            chosen = self.clusters[index]
+            if not chosen:
+                raise IndexError(f"slice {index} selects no cluster of {len(self)}")
+            return ClusterSet.from_clusters(chosen)
+        return self.clusters[index]
+
     @property
     def n_points(self):
         return int(self.offsets[-1])

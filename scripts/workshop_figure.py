@@ -1,0 +1,10 @@
+"""One of the workshop's four figures (PNG and SVG), redrawn from this run's summary."""
+
+from scipar.workflow.script import start
+
+start(snakemake)
+
+from scipar.report import write_workshop_figure  # noqa: E402
+
+o = snakemake.output
+write_workshop_figure(int(snakemake.wildcards.number), snakemake.input.summary, snakemake.input.timings, [o.png, o.svg])
