@@ -6,7 +6,7 @@ from snakemake.logging import logger
 from scipar.problems import get_problem, problems
 from scipar.workflow import plan
 from scipar.workflow.config import check_config, check_workers
-from scipar.report.workshop_figures import available as available_workshop_figures
+from scipar.report.workshop_figures import studies as workshop_figure_studies
 from scipar.measure.noise import usable_cpus
 
 
@@ -31,8 +31,8 @@ for note in notes:
 
 JOBS = plan.timing_jobs(config, WORKER_LIMIT)
 STUDIES = list(config["studies"])
-# The workshop's figures this config's studies can redraw (1 to 4).
-WORKSHOP_FIGURES = available_workshop_figures(config["studies"])
+# The workshop's figures this config's studies can redraw: {number: those studies}.
+WORKSHOP_FIGURES = workshop_figure_studies(config["studies"])
 
 
 wildcard_constraints:
@@ -67,6 +67,12 @@ def timing_inputs(wildcards):
 
 def reference_inputs(wildcards):
     return plan.instance_inputs(wildcards.kind, wildcards.problem)
+
+
+def study_timings(studies):
+    """The timing CSVs of some studies: what their figures read, so that asking for a
+    figure runs the jobs of its studies only."""
+    return [job.path for job in JOBS if job.study in studies]
 
 
 def figure_files(name):

@@ -31,7 +31,7 @@ rule tables:
 
 rule figure:
     input:
-        "results/tables/summary.csv",
+        lambda w: study_timings([w.study]),
     output:
         png=report(
             "results/figures/{study}.png",
@@ -54,8 +54,7 @@ rule figure:
 
 rule workshop_figure:
     input:
-        summary="results/tables/summary.csv",
-        timings="results/tables/timings.csv",
+        lambda w: study_timings(WORKSHOP_FIGURES[int(w.number)]),
     output:
         png=report(
             "results/figures/workshop/fig{number}.png",

@@ -66,12 +66,55 @@ def test_summary_conclusion_and_figures(tiny_run):
         for ext in ("png", "svg"):
             assert os.path.getsize(os.path.join(tiny_run, f"results/figures/{study}.{ext}")) > 10_000
     assert len(os.listdir(os.path.join(tiny_run, "results/figures/problems/chamfer"))) == 5
+    for number in (1, 2, 3, 4):  # tiny.yaml has every study the workshop's figures need
+        assert os.path.getsize(os.path.join(tiny_run, f"results/figures/workshop/fig{number}.png")) > 10_000
+
+
+def test_memory_phases_and_paraview_files(tiny_run):
+    timings = pd.read_csv(os.path.join(tiny_run, "results/tables/timings.csv"))
+    assert (timings.rss_peak_mib > 10).all() and (timings.memory_method == "peak").all()
+    processes = timings[(timings.backend == "processes") & (timings.workers == 2)]
+    assert len(processes) and (processes.workers_rss_peak_mib > 10).all() and (processes.worker_processes >= 2).all()
+    assert (timings[timings.backend.isin(["serial", "threads", "prange"])].workers_rss_peak_mib == 0).all()
+    images = timings[timings.problem_kind == "images"]
+    phases = images[["phase_read_s", "phase_rotate_s", "phase_write_s"]]
+    assert (phases > 0).all().all() and (phases.sum(axis=1) <= images.cpu_s * 1.5 + 0.01).all()
+    assert timings[timings.problem_kind != "images"].phase_read_s.isna().all()
+    summary = pd.read_csv(os.path.join(tiny_run, "results/tables/summary.csv"))
+    assert (summary.memory_peak_mib == summary.rss_peak_mib + summary.workers_rss_peak_mib).all()
+    vtu = sorted(f for f in os.listdir(os.path.join(tiny_run, "results/data/chamfer")) if f.endswith(".vtu"))
+    npz = sorted(f for f in os.listdir(os.path.join(tiny_run, "results/data/chamfer")) if f.endswith(".npz"))
+    assert vtu == [f.replace(".npz", ".vtu") for f in npz]
+
+
+def test_headline_numbers_come_from_the_runs_samples(tiny_run):
+    from scipar.report import workshop
+    from scipar.report.cells import fmt
+
+    summary, timings = (pd.read_csv(os.path.join(tiny_run, f"results/tables/{t}.csv"), keep_default_na=False,
+                                    na_values=[""]) for t in ("summary", "timings"))
+    rows, sentence = workshop.headline(summary, timings)
+    by_name = {row[0]: row for row in rows}
+    seq = timings[(timings.study == "chamfer")].groupby("impl").wall_s.median()
+    best = max(("numba", "cython"), key=lambda impl: seq["python"] / seq[impl])
+    assert by_name["sequential speedup"][1].startswith(f"x{fmt(seq['python'] / seq[best])} [")
+    assert f"({best})" in by_name["sequential speedup"][2]
+    strong = summary[(summary.study == "strong") & (summary.workers == 2)]
+    top = strong.loc[strong.speedup.idxmax()]
+    assert by_name["parallel efficiency per worker"][1].startswith(fmt(top.efficiency) + " [")
+    assert "total speedup at 2 workers" in by_name and "images: threads speedup at 2" in by_name
+    assert "images: memory of processes / threads at 2" in by_name and "What differs" in sentence
+    conclusion = open(os.path.join(tiny_run, "results/tables/conclusion.md")).read()
+    assert conclusion.index("## This run in the workshop's terms") < conclusion.index("## chamfer")
+    front = open(os.path.join(tiny_run, "results/tables/front_page.rst")).read()
+    assert "This run in the workshop's terms" in front and by_name["sequential speedup"][1] in front
 
 
 def test_report_is_self_contained_html(tiny_run):
     snakemake(tiny_run, "--cores", "2", "--configfile", "config/tiny.yaml", "--report", "results/report.html")
     html = open(os.path.join(tiny_run, "results/report.html")).read()
-    assert "strong.png" in html and "conclusion.md" in html
+    assert "strong.png" in html and "conclusion.md" in html and "fig3.png" in html
+    assert "This run in the workshop" in html  # the first page
 
 
 def test_rerun_one_configuration_then_reaggregate(tiny_run):

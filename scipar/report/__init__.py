@@ -15,27 +15,33 @@ from scipar.report.cells import flagged_cells
 from scipar.report.summary import add_scaling, collect, overlapping_jobs, read_table, summarise
 
 
-def write_tables(timing_paths, timings_out, summary_out):
+def summarised(timing_paths):
+    """(summary, timings) of some timing CSVs: a study's, or the whole run's."""
     timings = collect(timing_paths)
-    overlaps = overlapping_jobs(timings)
-    for a, b in overlaps:
+    return add_scaling(summarise(timings), timings), timings
+
+
+def write_tables(timing_paths, timings_out, summary_out):
+    summary, timings = summarised(timing_paths)
+    for a, b in overlapping_jobs(timings):
         warnings.warn(f"timed jobs overlapped on the same host: {a} and {b}")
-    summary = add_scaling(summarise(timings), timings)
     for table, path in ((timings, timings_out), (summary, summary_out)):
         with atomic_path(path) as tmp:
             table.to_csv(tmp, index=False)
     return summary
 
 
-def write_figure(summary_path, study, paths, baseline=None):
-    figures.study_figure(read_table(summary_path), study, paths, baseline)
+def write_figure(timing_paths, study, paths, baseline=None):
+    """The figure of one study, from its own timing CSVs: asking for it runs its jobs only."""
+    figures.study_figure(summarised(timing_paths)[0], study, paths, baseline)
 
 
-def write_workshop_figure(number, summary_path, timings_path, paths):
-    """One of the workshop's four figures, this run's numbers beside its printed ones."""
+def write_workshop_figure(number, timing_paths, paths):
+    """One of the workshop's four figures, this run's numbers beside its printed ones,
+    from the timing CSVs of the studies it draws."""
     from scipar.report.workshop_figures import FIGURES
 
-    FIGURES[number](read_table(summary_path), read_table(timings_path), paths)
+    FIGURES[number](*summarised(timing_paths), paths)
 
 
 def write_picture(kind, instance, inputs, path):

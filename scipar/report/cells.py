@@ -8,6 +8,8 @@ from scipar.measure.stats import ratio_ci
 def fmt(x, digits=3):
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "n/a"
+    if 1e3 <= abs(x) < 1e9:  # 3,840 rather than 3.84e+03
+        return f"{x:,.0f}"
     return f"{x:.{digits}g}"
 
 

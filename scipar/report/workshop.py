@@ -172,9 +172,10 @@ def headline(summary, timings):
     if len(strong):
         top = strong.loc[strong.speedup.idxmax()]
         p = int(top.workers)
-        rows.append(("parallel efficiency per worker", with_ci(top.efficiency, top.efficiency_ci_low, top.efficiency_ci_high),
-                     f"T(1)/(p T(p)) at p = {p}, best of the strong study: {top.impl} {top.backend}, Chamfer {top.problem}"
-                     + (f"; flagged: {top.flags}" if isinstance(top.flags, str) and top.flags else ""),
+        flags = top["flags"] if isinstance(top["flags"], str) else ""  # (top.flags is pandas' own attribute)
+        rows.append(("parallel efficiency per worker",
+                     with_ci(top.efficiency, top.efficiency_ci_low, top.efficiency_ci_high) + (f" (flagged: {flags})" if flags else ""),
+                     f"T(1)/(p T(p)) at p = {p}, best of the strong study: {top.impl} {top.backend}, Chamfer {top.problem}",
                      f"{PRINTED_EFFICIENCY} per extra thread (its CPU/wall / threads)", SLIDES["efficiency"]))
         if best is not None:
             totals = []

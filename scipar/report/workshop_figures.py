@@ -22,10 +22,12 @@ PRINTED = f"{workshop.SOURCE}"
 NEEDS = {1: ("sequential", "toy"), 2: ("sequential", "chamfer"), 3: ("strong", "chamfer"), 4: ("size", "chamfer")}
 
 
-def available(studies):
-    """The numbers of the figures a config's studies ({name: spec}) can draw."""
-    present = {(spec["type"], spec["problem"]) for spec in studies.values()}
-    return [n for n, need in NEEDS.items() if need in present]
+def studies(config_studies):
+    """{figure number: the names of the studies it draws}, for the figures a config's
+    studies ({name: spec}) can draw."""
+    found = {n: [name for name, spec in config_studies.items() if (spec["type"], spec["problem"]) == need]
+             for n, need in NEEDS.items()}
+    return {n: names for n, names in found.items() if names}
 
 
 def _cells(summary, n):
@@ -64,6 +66,10 @@ def _measured(ax, cells, x, divide):
                     fmt="none", ecolor=line.get_color(), alpha=0.6, capsize=3)
         ax.plot(part[x], part.utilisation_median / p, "^--", color=line.get_color(), alpha=0.7,
                 label=f"{impl}: CPU/wall, this run")
+    flagged = cells[cells["flags"].fillna("") != ""]
+    if len(flagged):  # noisy, busy or too good: summary.csv says why
+        ax.scatter(flagged[x], flagged.speedup / (flagged.workers if divide else 1), s=180, facecolors="none",
+                   edgecolors="red", linewidths=1.5, zorder=5, label="flagged (summary.csv, flags)")
 
 
 def fig3(summary, timings, paths):
@@ -77,7 +83,7 @@ def fig3(summary, timings, paths):
         _measured(ax, cells, "workers", divide)
         ax.plot(printed_p, [u / p if divide else u for u, p in zip(printed, printed_p)], "ks:",
                 label=f"{PRINTED}: CPU/wall it called speedup, 83,219 points")
-        top = max(cells.workers.max(), 2)
+        top = max(cells.workers.max(), *printed_p)
         ax.plot([1, top], [1, 1] if divide else [1, top], "k--", lw=1, label="ideal")
         ax.set(xscale="log", xlabel="threads (log)")
         ax.set_xticks(sorted(set(cells.workers) | set(printed_p)), labels=None)
