@@ -130,7 +130,7 @@ def test_seeds_multiply_problems():
         (lambda c: c.__setitem__("target_ci", 0), r"target_ci: 0 is less than or equal to the minimum of 0"),
         (lambda c: c["studies"]["chamfer"]["instances"][0]["L"].__setitem__(0, -5), r"studies\.chamfer\.instances\[0\]\.L\[0\]: -5 is less than"),
         (lambda c: c["studies"]["toy"]["instances"][0].__setitem__("m", 5), r"studies\.toy\.instances\[0\]: .*'m' was unexpected"),
-        (lambda c: c["studies"]["toy"].__setitem__("problem", "nbody"), r"studies\.toy\.problem: unknown problem 'nbody'; known: chamfer, toy"),
+        (lambda c: c["studies"]["toy"].__setitem__("problem", "nbody"), r"studies\.toy\.problem: unknown problem 'nbody'; known: chamfer, images, toy"),
         (lambda c: c["studies"]["toy"].__setitem__("baseline", "fortran"), r"studies\.toy\.baseline: 'fortran' is not one"),
         (lambda c: c["studies"]["toy"].__setitem__("workers", [1]), r"studies\.toy\.workers: not allowed in this study type"),
         (lambda c: c["studies"]["strong"].__setitem__("calls", 3), r"studies\.strong\.calls: not allowed in this study type"),
@@ -178,7 +178,7 @@ def fake_timings(rows, others_cores=0.0):
                             backend=backend, workers=workers, repeat=k, loops=10, wall_s=wall, cpu_s=wall * workers,
                             utilisation=workers, compile_s=0.1, work=work, work_unit="point pairs",
                             stop_reason="interval", target_ci=0.05,
-                            load_before=0.1, others_cores=others_cores, steal_fraction=0.0, cpus_allowed=4,
+                            load_before=0.1, others_cores=others_cores, steal_fraction=0.0, cpus_allowed=4, rss_peak_mib=100.0, workers_rss_peak_mib=0.0,
                             logical_cpus=4, oversubscribed=workers > 4))
     return pd.DataFrame(out)
 
