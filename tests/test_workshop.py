@@ -123,3 +123,15 @@ def test_image_datasets_are_the_workshops_stream(tmp_path):
     expected = [rng.randint(0, 255, (16, 16, 3)) for _ in range(3)][2]
     assert np.array_equal(iio.imread(str(tmp_path / name)), expected.astype(np.uint8))
     assert os.listdir(tmp_path) == [name]
+
+
+def test_a_jobs_peak_memory_is_its_own_not_its_parents():
+    """Snakemake starts each job by fork and exec: Linux carries ru_maxrss over the exec,
+    so the parent's peak must not show up as the job's."""
+    import subprocess
+    import sys
+
+    ballast = np.ones(500 * 2**20 // 8)  # this process: at least 500 MiB resident
+    out = subprocess.run([sys.executable, "-c", "from scipar.measure.memory import peak_memory; "
+                          "print(peak_memory()['rss_peak_mib'])"], capture_output=True, text=True, check=True)
+    assert ballast.sum() > 0 and float(out.stdout) < 300

@@ -3,21 +3,20 @@
 Processes copy what threads share (the workshop's point); this is what they cost. The
 peaks are read once, at the end of a job, while the worker processes still live
 (joblib's loky keeps them for the life of the job's process): the kernel's high-water
-mark of resident memory (Linux's VmHWM), which holds the largest RSS a process ever had.
-Elsewhere a worker's current RSS stands in, a lower bound (`memory_method` says which).
+mark of resident memory (Linux's VmHWM), which holds the largest RSS a process ever had
+since it started its program. (getrusage's ru_maxrss is no use here: Linux carries it
+over an exec, so a job started by Snakemake would report Snakemake's own peak.)
+Elsewhere the job's process reports ru_maxrss and a worker its current RSS, a lower
+bound (`memory_method` says which).
 """
 
+import os
 import resource
 import sys
 
 import psutil
 
 MIB = 2**20
-
-
-def _own_peak_bytes():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
 def _peak_bytes(process):
@@ -29,6 +28,9 @@ def _peak_bytes(process):
                     return int(line.split()[1]) * 1024, "peak"
     except OSError:
         pass
+    if process.pid == os.getpid():
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return (peak if sys.platform == "darwin" else peak * 1024), "ru_maxrss"  # bytes on macOS, KiB elsewhere
     return process.memory_info().rss, "current"
 
 
@@ -36,13 +38,15 @@ def peak_memory():
     """{rss_peak_mib, workers_rss_peak_mib, worker_processes, memory_method} now: this
     process's peak, and the sum of the peaks of all its descendants (joblib's workers
     and its resource tracker, which processes also cost)."""
-    total, methods, count = 0, {"peak"}, 0
-    for child in psutil.Process().children(recursive=True):
+    me = psutil.Process()
+    own, method = _peak_bytes(me)
+    total, methods, count = 0, {method}, 0
+    for child in me.children(recursive=True):
         try:
             peak, method = _peak_bytes(child)
         except psutil.NoSuchProcess:  # ended meanwhile
             continue
         total, count = total + peak, count + 1
         methods.add(method)
-    return dict(rss_peak_mib=_own_peak_bytes() / MIB, workers_rss_peak_mib=total / MIB, worker_processes=count,
-                memory_method="peak" if methods == {"peak"} else "peak (this process), current (workers)")
+    return dict(rss_peak_mib=own / MIB, workers_rss_peak_mib=total / MIB, worker_processes=count,
+                memory_method="+".join(sorted(methods)))
