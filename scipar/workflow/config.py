@@ -102,7 +102,8 @@ def check_workers(config, cores, machine_cpus):
                 raise ConfigError(
                     f"config: studies.{study}.workers[{k}]: {workers} workers, more than the {limit} CPUs "
                     f"a job can use ({source}); use workers: auto, fewer workers, or set "
-                    "oversubscribe: true to run them anyway (their cells are marked)"
+                    "oversubscribe: true (on the command line: --config oversubscribe=True) to run them anyway "
+                    "(their cells are marked)"
                 )
     notes = []
     if cores is not None and limit > machine_cpus:
