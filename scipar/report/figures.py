@@ -53,7 +53,7 @@ def _bar_intervals(ax, cells, x, order, hue=None, hue_order=(None,), low="low", 
         part = cells if hue is None else cells[cells[hue] == level]
         for bar, name in zip(container, order):
             row = part[part[x] == name]
-            if len(row) and bar.get_height() > 0:
+            if len(row) and bar.get_height() > 0 and row.iloc[0][high] > row.iloc[0][low]:  # printed: none
                 r = row.iloc[0]
                 centre = bar.get_x() + bar.get_width() / 2
                 ax.errorbar(centre, r[y], yerr=[[r[y] - r[low]], [r[high] - r[y]]], fmt="none", ecolor="black", capsize=3)
