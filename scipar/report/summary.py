@@ -16,6 +16,9 @@ A cell is flagged, in words in its `flags` column, when its numbers deserve less
   the whole interval lies above.
 """
 
+import os
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -35,11 +38,54 @@ def read_table(path):
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
+class TimingFileError(ValueError):
+    """A timing CSV that is empty, truncated, garbled or not the job its path names."""
+
+
+# What every timing CSV holds, and the columns that must be numbers in every row.
+REQUIRED = CELL + ["repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "verified", "work"]
+NUMERIC = ["workers", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "work"]
+PATH = re.compile(r"(?:.*/)?(?P<study>[^/]+)/(?P<problem>[^/]+)/(?P<impl>[^/]+)/(?P<backend>[a-z]+)-w(?P<workers>\d+)\.csv")
+
+
+def read_timing_csv(path):
+    """One timing job's CSV, checked where it is read: its columns, their types, one row
+    per sample the job says it took, numbered 0..n-1, and the configuration its path
+    names. Raises TimingFileError naming the file and what is wrong."""
+    def bad(what):
+        return TimingFileError(f"{path}: {what}; rerun its job (snakemake --force {path})")
+
+    try:
+        table = read_table(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise bad(f"not a readable CSV ({str(err).strip()})") from None
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise bad(f"not a timing CSV, missing columns {missing}")
+    if table.empty:
+        raise bad("no sample rows")
+    for column in NUMERIC:
+        values = pd.to_numeric(table[column], errors="coerce")
+        if values.isna().any() or (values < 0).any():
+            raise bad(f"column {column} holds {table[column][values.isna() | (values < 0)].iloc[0]!r}, not a number >= 0")
+    if not (table.samples == len(table)).all() or list(table.repeat) != list(range(len(table))):
+        raise bad(f"{len(table)} sample rows, but the job recorded {table.samples.iloc[0]} samples (truncated?)")
+    if not (table.wall_s > 0).all():
+        raise bad("a wall time of 0")
+    match = PATH.fullmatch(os.fspath(path))
+    if match:
+        expected = match.groupdict() | {"workers": int(match["workers"])}
+        for column, value in expected.items():
+            if not (table[column] == value).all():
+                raise bad(f"column {column} holds {table[column].iloc[0]!r}, its path says {value!r}")
+    return table
+
+
 def collect(paths):
-    """Concatenate timing CSVs into one tidy table (one row per timed sample)."""
+    """Concatenate timing CSVs, each checked, into one tidy table (one row per sample)."""
     if not paths:
         raise ValueError("no timing CSV to collect")
-    return pd.concat([read_table(p) for p in paths], ignore_index=True)
+    return pd.concat([read_timing_csv(p) for p in paths], ignore_index=True)
 
 
 def _noise(cell):
