@@ -89,3 +89,18 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path):
     with atomic_path(target, ".tmp.npz") as tmp:
         np.savez(tmp, a=np.ones(3))
     assert os.listdir(tmp_path) == ["c5_m10_s1.npz"]
+
+
+@pytest.mark.parametrize("scale", [1e154, 1e200])
+def test_coordinates_whose_squared_distances_overflow_are_refused(scale):
+    import scipar
+    from scipar.problems.chamfer.datasets import ClusterSet
+
+    far = [np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]) * scale, np.array([[2.0, 2.0, 2.0]]) * scale]
+    with pytest.raises(ValueError, match="beyond .*overflow"):
+        scipar.solve(far, far, impl="cython-pruned")
+    with pytest.raises(ValueError, match="overflow"):
+        ClusterSet(np.ascontiguousarray(np.concatenate(far)), np.array([0, 2, 3], dtype=np.int64))
+    near = [c / scale * 1e149 for c in far]  # the largest scale that is safe: exact answers
+    for got, expected in zip(scipar.solve(near, near, impl="cython-pruned"), scipar.solve(near, near, impl="reference")):
+        assert np.array_equal(got, expected)

@@ -155,6 +155,8 @@ def test_dry_run_lists_one_job_per_configuration(tmp_path, config, cores):
         ("misspelt", "'repeat' was unexpected"),
         ("too many workers", "studies.strong.workers[1]: 4 workers, more than the 2 CPUs a job can use "
                              "(--cores 2)"),
+        ("no job", "studies.strong: plans no job: no implementation of ['python'] can run with backends ['prange']"),
+        ("no study", "studies: {} should be non-empty"),
     ],
 )
 def test_bad_config_fails_before_any_job(tmp_path, edit, message):
@@ -168,6 +170,10 @@ def test_bad_config_fails_before_any_job(tmp_path, edit, message):
         config["studies"]["strong"]["workers"] = [1, 4]
     elif edit == "chamfer.size":
         config["studies"]["chamfer"]["instances"][0]["L"] = [6, -10, 1]
+    elif edit == "no job":
+        config["studies"]["strong"].update(impls=["python"], backends=["prange"])
+    elif edit == "no study":
+        config["studies"] = {}
     else:
         config["repeat"] = 3
     with open(os.path.join(workdir, "config", "bad.yaml"), "w") as f:

@@ -119,8 +119,17 @@ def timing_jobs(config, cores=None):
             spreads = [("serial", 1)]
         else:
             spreads = [(b, w) for b in spec["backends"] for w in worker_counts(spec["workers"], cores)]
-        for instance in instances(config, study):
-            for name in spec["impls"]:
-                impl = get_implementation(name, spec["problem"])
-                jobs += [Job(study, instance, name, b, w) for b, w in spreads if _applicable(impl, b, w)]
+        found = [Job(study, instance, name, b, w)
+                 for instance in instances(config, study) for name in spec["impls"]
+                 for b, w in spreads if _applicable(get_implementation(name, spec["problem"]), b, w)]
+        if not found:
+            raise NoJobError(
+                f"config: studies.{study}: plans no job: no implementation of {spec['impls']} can run with "
+                f"backends {spec.get('backends', ['serial'])} at workers {[w for _, w in spreads]} "
+                "('serial' runs one worker only, 'prange' needs an implementation that is parallel inside)")
+        jobs += found
     return list(dict.fromkeys(jobs))
+
+
+class NoJobError(ValueError):
+    """A study of the config that plans no timing job."""

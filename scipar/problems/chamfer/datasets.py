@@ -17,6 +17,9 @@ from scipar.atomic import atomic_path
 
 FORMAT_VERSION = 1
 PARAMS = ("cluster_count", "max_size", "seed")
+# Kernels compare squared distances: beyond this magnitude a coordinate difference
+# squared overflows float64 (1.8e308) and every distance reads inf.
+MAX_COORDINATE = 1e150
 
 
 class DatasetError(ValueError):
@@ -107,6 +110,8 @@ def _checked_cluster(cluster, index):
         raise ValueError(f"cluster {index} is empty; every cluster needs at least one point")
     if not np.isfinite(arr).all():
         raise ValueError(f"cluster {index} holds NaN or infinite coordinates")
+    if np.abs(arr).max() > MAX_COORDINATE:
+        raise ValueError(f"cluster {index} has a coordinate beyond +-{MAX_COORDINATE:g}, where squared distances overflow")
     return arr.astype(np.float64, copy=False)
 
 
@@ -128,6 +133,8 @@ def _layout_problem(points, offsets):
         return "every cluster needs at least one point (offsets must increase strictly)"
     if not np.isfinite(points).all():
         return "points hold NaN or infinite coordinates"
+    if np.abs(points).max() > MAX_COORDINATE:
+        return f"a coordinate beyond +-{MAX_COORDINATE:g}, where squared distances overflow"
     return None
 
 
