@@ -18,7 +18,7 @@ _EXPORTS = {
     "implementations": "scipar.problems",
     "get_implementation": "scipar.problems",
     "ClusterSet": "scipar.problems.chamfer.datasets",
-    "DatasetError": "scipar.problems.chamfer.datasets",
+    "DatasetError": "scipar.npz",
     "gen_clusters": "scipar.problems.chamfer.datasets",
     "load_clusters": "scipar.problems.chamfer.datasets",
     "save_clusters": "scipar.problems.chamfer.datasets",

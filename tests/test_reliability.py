@@ -104,3 +104,79 @@ def test_coordinates_whose_squared_distances_overflow_are_refused(scale):
     near = [c / scale * 1e149 for c in far]  # the largest scale that is safe: exact answers
     for got, expected in zip(scipar.solve(near, near, impl="cython-pruned"), scipar.solve(near, near, impl="reference")):
         assert np.array_equal(got, expected)
+
+
+def _dataset(tmp_path, name="c6_m12_s1.npz"):
+    import scipar
+    from scipar.problems.chamfer.datasets import save_clusters
+
+    return save_clusters(scipar.gen_clusters(6, 12, 1), str(tmp_path / name))
+
+
+def _patch_central_directory(path, offset, value):
+    """Set a 2-byte field of every central-directory entry of a zip file."""
+    data = bytearray(open(path, "rb").read())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        data[at + offset: at + offset + 2] = value.to_bytes(2, "little")
+        at = data.find(b"PK\x01\x02", at + 4)
+    open(path, "wb").write(bytes(data))
+
+
+def test_loaders_read_only_what_they_need(tmp_path):
+    import time
+    import zipfile
+
+    from scipar.problems.chamfer.datasets import load_clusters
+
+    path = _dataset(tmp_path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:  # 400 MB of zeros in ~400 kB
+        z.writestr("bomb.npy", b"\x00" * (400 * 2**20))
+    start = time.perf_counter()
+    assert len(load_clusters(path, expect=dict(cluster_count=6))) == 6
+    assert time.perf_counter() - start < 0.5 and os.path.getsize(path) < 2**20
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("npy renamed", "a single .npy array, not an .npz archive"),
+    ("compressed", "member 'points' is compressed"),
+    ("unknown method", "compressed|truncated or corrupted"),
+    ("encrypted", "truncated or corrupted file .*encrypted"),
+    ("truncated", "truncated or corrupted"),
+])
+def test_every_kind_of_damage_is_a_dataset_error_naming_the_file(tmp_path, damage, message):
+    import zipfile
+
+    from scipar.npz import DatasetError
+    from scipar.problems.chamfer.datasets import load_clusters
+
+    path = _dataset(tmp_path)
+    if damage == "npy renamed":
+        np.save(str(tmp_path / "x.npy"), np.ones(3))
+        os.replace(str(tmp_path / "x.npy"), path)
+    elif damage == "compressed":
+        arrays = dict(np.load(path))
+        np.savez_compressed(path.removesuffix(".npz"), **arrays)
+    elif damage == "unknown method":
+        _patch_central_directory(path, 10, 99)
+    elif damage == "encrypted":
+        _patch_central_directory(path, 8, 1)
+    else:
+        open(path, "r+b").truncate(os.path.getsize(path) // 2)
+    with pytest.raises(DatasetError, match=message) as err:
+        load_clusters(path)
+    assert path in str(err.value) and zipfile  # named
+
+
+def test_a_truncated_reference_and_a_wrong_dataset_are_named(tmp_path):
+    from scipar.measure.job import load_reference, write_reference
+    from scipar.npz import DatasetError
+
+    inputs = make_inputs(tmp_path, "chamfer", "L6-12-1_R5-12-2")
+    reference = inputs["reference"]
+    open(reference, "r+b").truncate(os.path.getsize(reference) // 2)
+    with pytest.raises(DatasetError, match="L6-12-1_R5-12-2.npz: truncated or corrupted"):
+        load_reference(reference)
+    # The reference step of another instance, given these files: refused, not computed.
+    with pytest.raises(DatasetError, match="c6_m12_s1.npz: cluster_count=6 in the file, expected 7"):
+        write_reference("chamfer", "L7-12-1_R5-12-2", inputs, str(tmp_path / "other.npz"))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from scipar.atomic import atomic_path
 from scipar.measure.memory import peak_memory
+from scipar.npz import read_npz
 from scipar.measure.parallel import parallel_map, warm_processes
 from scipar.measure.provenance import provenance
 from scipar.measure.sampling import measure
@@ -68,8 +69,7 @@ def write_reference(problem_name, instance, inputs, path):
 
 
 def load_reference(path):
-    with np.load(path, allow_pickle=False) as stored:
-        return {key: stored[key] for key in stored.files}
+    return read_npz(path, what="reference")
 
 
 def _table(job, kind, threads, rows, facts, sizes):

@@ -7,23 +7,19 @@ contiguous block and makes a set one file.
 """
 
 import os
-import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from scipar.atomic import atomic_path
+from scipar.npz import DatasetError, read_npz
 
 FORMAT_VERSION = 1
 PARAMS = ("cluster_count", "max_size", "seed")
 # Kernels compare squared distances: beyond this magnitude a coordinate difference
 # squared overflows float64 (1.8e308) and every distance reads inf.
 MAX_COORDINATE = 1e150
-
-
-class DatasetError(ValueError):
-    """A dataset file is missing, truncated, corrupted or not the one asked for."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,16 +177,7 @@ def load_clusters(path, expect=None):
     not the one asked for. Every problem raises DatasetError naming the file.
     """
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise DatasetError(f"{path}: dataset file does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            contents = {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-        raise DatasetError(f"{path}: truncated or corrupted dataset file ({err})") from None
-    missing = {"points", "offsets", "format_version", *PARAMS} - set(contents)
-    if missing:
-        raise DatasetError(f"{path}: not a scipar dataset, missing {sorted(missing)}")
+    contents = read_npz(path, ["points", "offsets", "format_version", *PARAMS], "dataset")
     if int(contents["format_version"]) != FORMAT_VERSION:
         raise DatasetError(
             f"{path}: dataset format {int(contents['format_version'])}, "
