@@ -180,3 +180,51 @@ def test_a_truncated_reference_and_a_wrong_dataset_are_named(tmp_path):
     # The reference step of another instance, given these files: refused, not computed.
     with pytest.raises(DatasetError, match="c6_m12_s1.npz: cluster_count=6 in the file, expected 7"):
         write_reference("chamfer", "L7-12-1_R5-12-2", inputs, str(tmp_path / "other.npz"))
+
+
+def _group(pgid):
+    import psutil
+
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if os.getpgid(p.pid) == pgid and p.status() != psutil.STATUS_ZOMBIE:
+                found.append((p, " ".join(p.cmdline())))
+        except (ProcessLookupError, psutil.Error):
+            pass  # ended meanwhile
+    return found
+
+
+def test_ctrl_c_inside_a_compiled_kernel_ends_the_job_and_its_workers_at_once(tmp_path):
+    """Ctrl-C is SIGINT to the terminal's foreground process group: Snakemake, its job and
+    the job's loky workers, here all inside a Cython loop nest that would run for hours."""
+    import signal
+    import subprocess
+    import time
+
+    import yaml
+    from helpers import SNAKEMAKE, copy_workflow
+
+    workdir = copy_workflow(str(tmp_path))
+    config = dict(repeats=3, min_sample_s=0.01, max_job_s=5, seeds=[0], studies=dict(gil=dict(
+        type="gil", problem="toy", impls=["cython"], instances=[dict(variant="accumulate", n=20000)],
+        calls=2, backends=["processes"], workers=[2])))
+    with open(os.path.join(workdir, "config", "long.yaml"), "w") as f:
+        yaml.safe_dump(config, f)
+    run = subprocess.Popen(SNAKEMAKE + ["--cores", "2", "--configfile", "config/long.yaml"], cwd=workdir,
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while sum("popen_loky_posix" in cmdline for _, cmdline in _group(run.pid)) < 2:
+        assert time.monotonic() < deadline and run.poll() is None, "the timing job's workers never started"
+        time.sleep(0.2)
+    time.sleep(2)  # well inside the kernel
+    os.killpg(run.pid, signal.SIGINT)
+    start = time.monotonic()
+    while (run.poll() is None or _group(run.pid)) and time.monotonic() - start < 10:
+        time.sleep(0.1)
+    print(f"all processes gone {time.monotonic() - start:.2f} s after Ctrl-C")
+    left = [cmdline[:80] for _, cmdline in _group(run.pid)]
+    for p, _ in _group(run.pid):
+        p.kill()
+    assert not left, f"still running 10 s after Ctrl-C: {left}"
+    assert not os.path.exists(os.path.join(workdir, "results", "timings"))  # no half-written CSV

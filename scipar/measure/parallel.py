@@ -10,6 +10,7 @@ task) each measure their own CPU, which is returned to the Timer.
 
 import functools
 import os
+import signal
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,11 @@ def _call(func, args):
 
 
 def _in_worker(func, *args):
+    # Ctrl-C reaches the worker processes too (the terminal signals the whole foreground
+    # process group): end at once, inside a compiled kernel as elsewhere, rather than
+    # run on as an orphan after the job itself has ended.
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_DFL:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     return (*cpu_timed(func, *args), os.getpid())
 
 

@@ -1,11 +1,20 @@
 """What every script of the workflow does first."""
 
+import signal
 import sys
 
 
 def start(snakemake):
-    """Send this script's stdout and stderr to the rule's log (line-buffered), and
-    register the config's plug-ins, whose problems the job may need."""
+    """Send this script's stdout and stderr to the rule's log (line-buffered), register
+    the config's plug-ins, whose problems the job may need, and let Ctrl-C end the job
+    at once.
+
+    Python turns SIGINT into KeyboardInterrupt only between bytecodes, so a job inside
+    a compiled kernel (Numba, Cython, OpenMP) would run on until the kernel returns,
+    minutes later. The system's default action ends the process at once, wherever it
+    is; every output is written atomically (scipar.atomic), so none is left half
+    written, and the job reruns on the next run."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     if snakemake.log:
         sys.stdout = sys.stderr = open(snakemake.log[0], "w", buffering=1)
     from scipar.problems import load_plugins
