@@ -141,6 +141,10 @@ def test_seeds_multiply_problems():
         (lambda c: c.__setitem__("repeat", 3), r"\(top level\): .*'repeat' was unexpected"),
         (lambda c: c["studies"]["strong"]["backends"].append("mpi"), r"studies\.strong\.backends\[4\]: 'mpi' is not one of"),
         (lambda c: c["studies"]["gil"]["backends"].append("prange"), r"studies\.gil\.backends\[2\]: 'prange' is not one of"),
+        (lambda c: c["studies"]["toy"]["instances"].append(dict(variant="accumulate", n=100000)),
+         r"studies\.toy\.instances\[2\]: one solve would take at least [\d,]+ days"),
+        (lambda c: c["studies"]["chamfer"]["instances"].append(dict(L=[100000, 100000, 1], R=[5, 10, 2])),
+         r"studies\.chamfer\.instances\[1\]: needs about [\d,]+ GiB of memory, this machine has"),
     ],
 )
 def test_bad_config_values_name_the_key(edit, message):
@@ -250,3 +254,13 @@ def test_overlapping_jobs_are_found():
     overlapping = pd.DataFrame([job("a", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:05+00:00"),
                                 job("b", "2026-01-01T00:00:04+00:00", "2026-01-01T00:00:09+00:00")])
     assert len(overlapping_jobs(overlapping)) == 1
+
+
+def test_absurd_worker_counts_are_refused_even_oversubscribed_and_oversubscription_is_said():
+    config = default_config() | {"oversubscribe": True}
+    config["studies"]["strong"]["workers"] = [1, 1000000]
+    with pytest.raises(ConfigError, match=r"studies\.strong\.workers\[1\]: 1000000 workers is beyond reason"):
+        check_workers(config, 2, machine_cpus=2)
+    config["studies"]["strong"]["workers"] = [1, 3]
+    limit, notes = check_workers(config, 2, machine_cpus=2)
+    assert any("studies.strong.workers[1]: 3 workers, more than the 2 CPUs" in n for n in notes)

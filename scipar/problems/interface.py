@@ -101,6 +101,12 @@ class Problem:
         that of `params`. None: this problem has no weak scaling."""
         return None
 
+    def footprint(self, params):
+        """(bytes of memory, seconds of one solve) an instance needs at least, estimated
+        from its parameters alone, so that the config check can refuse sizes beyond the
+        machine before any job runs; None: no estimate."""
+        return None
+
     def job_params(self, name, study_type, workers):
         """The parameters a job runs: its instance, grown with its workers in a weak study."""
         params = self.instance_params(name)

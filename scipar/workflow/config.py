@@ -1,6 +1,7 @@
 """Check a workflow config before any job runs, naming the key at fault."""
 
 import jsonschema
+import psutil
 import yaml
 
 from scipar.problems import PluginError, get_problem, implementations, load_plugins
@@ -60,7 +61,28 @@ def check_config(config, schema_path):
                 raise _schema_error(error)
             if spec["type"] == "weak" and problem.scale(params, 2) is None:
                 raise ConfigError(f"{where}.type: problem {problem.name!r} has no weak scaling (no scale())")
+            _check_size(problem, params, f"{where}.instances[{k}]")
     return config
+
+
+MAX_SOLVE_S = 86400  # one solve longer than a day is a typo, not a benchmark
+
+
+def _check_size(problem, params, where):
+    """Refuse an instance whose memory or time, as its problem estimates them, is beyond
+    this machine or beyond reason, naming the key and the estimate."""
+    footprint = problem.footprint(params)
+    if footprint is None:
+        return
+    memory, seconds = footprint
+    total = psutil.virtual_memory().total
+    if memory > total:
+        raise ConfigError(f"{where}: needs about {memory / 2**30:,.0f} GiB of memory, this machine has "
+                          f"{total / 2**30:,.0f} GiB; choose a smaller instance")
+    if seconds > MAX_SOLVE_S:
+        raise ConfigError(f"{where}: one solve would take at least {seconds / 86400:,.0f} days "
+                          f"({problem.name}: estimated from its size at the fastest rate scipar knows); "
+                          "choose a smaller instance")
 
 
 def worker_limit(config, cores):
@@ -85,10 +107,21 @@ def check_workers(config, cores, machine_cpus):
     larger explicit counts are run, and marked, too.
     """
     limit, source = worker_limit(config, cores)
+    # Even oversubscribed, more than this is a typo (joblib, Numba and OpenMP fail or
+    # crash far beyond it).
+    ceiling = max(64, 16 * (limit or machine_cpus))
+    notes = []
     for study, settings in config["studies"].items():
         spec = settings.get("workers")
         if spec is None:
             continue
+        for k, workers in enumerate([] if spec == "auto" else spec):
+            if workers != "max" and workers > ceiling:
+                raise ConfigError(f"config: studies.{study}.workers[{k}]: {workers} workers is beyond reason here "
+                                  f"(at most {ceiling}: 16 per CPU, or 64)")
+            if workers != "max" and limit is not None and workers > limit and config.get("oversubscribe", False):
+                notes.append(f"studies.{study}.workers[{k}]: {workers} workers, more than the {limit} CPUs a job "
+                             f"can use ({source}): run oversubscribed (oversubscribe: true), and marked so")
         if limit is None and (spec == "auto" or "max" in spec):
             raise ConfigError(
                 f"config: studies.{study}.workers: '{'auto' if spec == 'auto' else 'max'}' needs a number of "
@@ -105,7 +138,6 @@ def check_workers(config, cores, machine_cpus):
                     "oversubscribe: true (on the command line: --config oversubscribe=True) to run them anyway "
                     "(their cells are marked)"
                 )
-    notes = []
     if cores is not None and limit > machine_cpus:
         notes.append(
             f"{source} is more than the {machine_cpus} CPUs this machine lets a job use: "

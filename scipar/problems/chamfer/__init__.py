@@ -69,6 +69,17 @@ class Chamfer(Problem):
         grow about `workers`-fold; the CSV records the exact count."""
         return dict(L=[params["L"][0] * workers, *params["L"][1:]], R=list(params["R"]))
 
+    # Point pairs per second of one solve: 10 times the fastest brute force measured here.
+    FASTEST_RATE = 1e11
+
+    def footprint(self, params):
+        """Cluster sizes are uniform in [1, max size): about count * max size / 2 points
+        per set, 24 bytes each, held about three times (file, arrays, a transposed copy);
+        the reference holds the |L| x |R| matrix of float64."""
+        (cl, ml, _), (cr, mr, _) = params["L"], params["R"]
+        points_l, points_r = cl * ml / 2, cr * mr / 2
+        return 3 * 24 * (points_l + points_r) + 8 * cl * cr, points_l * points_r / self.FASTEST_RATE
+
     def datasets(self, params):
         return {"left": dataset_name(*params["L"]), "right": dataset_name(*params["R"])}
 
