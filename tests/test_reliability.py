@@ -197,7 +197,8 @@ def _group(pgid):
 
 def test_ctrl_c_inside_a_compiled_kernel_ends_the_job_and_its_workers_at_once(tmp_path):
     """Ctrl-C is SIGINT to the terminal's foreground process group: Snakemake, its job and
-    the job's loky workers, here all inside a Cython loop nest that would run for hours."""
+    the job's loky workers, here all inside a Cython loop nest that would run for an hour
+    (n = 3000: below the config check's limit of a day per solve at its fastest rate)."""
     import signal
     import subprocess
     import time
@@ -207,7 +208,7 @@ def test_ctrl_c_inside_a_compiled_kernel_ends_the_job_and_its_workers_at_once(tm
 
     workdir = copy_workflow(str(tmp_path))
     config = dict(repeats=3, min_sample_s=0.01, max_job_s=5, seeds=[0], studies=dict(gil=dict(
-        type="gil", problem="toy", impls=["cython"], instances=[dict(variant="accumulate", n=20000)],
+        type="gil", problem="toy", impls=["cython"], instances=[dict(variant="accumulate", n=3000)],
         calls=2, backends=["processes"], workers=[2])))
     with open(os.path.join(workdir, "config", "long.yaml"), "w") as f:
         yaml.safe_dump(config, f)
