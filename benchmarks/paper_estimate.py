@@ -13,7 +13,6 @@ is their sum. Prints the range, and the jobs that had no match (not counted).
 """
 
 import argparse
-import math
 
 import pandas as pd
 import yaml
@@ -46,12 +45,14 @@ def work_of(kind, instance, study_type, workers, calls):
     params = problem.job_params(instance, study_type, workers)
     key = (kind, problem.instance_name(params))
     if key not in work_cache:
-        if kind == "chamfer":
+        if kind == "chamfer":  # point pairs: the cluster sizes are drawn, so generate them
             from scipar.problems.chamfer.datasets import gen_clusters
 
             work_cache[key] = gen_clusters(*params["L"]).n_points * gen_clusters(*params["R"]).n_points
-        else:  # toy and images need no dataset to know their work
-            work_cache[key] = problem.work(params if kind == "toy" else type("D", (), {"inputs": range(params["images"])}))
+        elif kind == "images":
+            work_cache[key] = params["images"]
+        else:  # the toy kernel's work follows from n alone
+            work_cache[key] = problem.work(params)
     return work_cache[key] * calls
 
 

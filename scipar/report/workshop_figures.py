@@ -17,7 +17,7 @@ from scipar.report import workshop
 from scipar.report.cells import where
 from scipar.report.figures import save, speedup_bars
 
-PRINTED = f"{workshop.SOURCE}"
+PRINTED = workshop.SOURCE
 # Which study each figure draws: (study type, problem).
 NEEDS = {1: ("sequential", "toy"), 2: ("sequential", "chamfer"), 3: ("strong", "chamfer"), 4: ("size", "chamfer")}
 
