@@ -173,7 +173,7 @@ def test_median_interval_brackets_the_median():
     assert median == 1.0 and low <= median <= high and high - low < 0.3
 
 
-def fake_timings(rows, others_cores=0.0):
+def fake_timings(rows, others_cores=0.0, overlapped_with=""):
     """rows: (study, impl, backend, workers, work, [wall times per call])."""
     out = []
     for study, impl, backend, workers, work, walls in rows:
@@ -183,7 +183,7 @@ def fake_timings(rows, others_cores=0.0):
                             utilisation=workers, compile_s=0.1, work=work, work_unit="point pairs",
                             stop_reason="interval", target_ci=0.05,
                             load_before=0.1, others_cores=others_cores, steal_fraction=0.0, cpus_allowed=4, rss_peak_mib=100.0, workers_rss_peak_mib=0.0,
-                            logical_cpus=4, oversubscribed=workers > 4))
+                            logical_cpus=4, oversubscribed=workers > 4, overlapped_with=overlapped_with))
     return pd.DataFrame(out)
 
 
@@ -244,16 +244,15 @@ def test_ratio_interval_of_a_product_is_wider_than_each_factor():
     assert both[1] < both[0] < both[2] and (both[2] - both[1]) / both[0] > (one[2] - one[1]) / one[0]
 
 
-def test_overlapping_jobs_are_found():
-    def job(impl, start, end):
-        return dict(study="strong", problem="P", impl=impl, backend="serial", workers=1,
-                    host="h", started_at=start, finished_at=end)
-    apart = pd.DataFrame([job("a", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:05+00:00"),
-                          job("b", "2026-01-01T00:00:06+00:00", "2026-01-01T00:00:09+00:00")])
-    assert overlapping_jobs(apart) == []
-    overlapping = pd.DataFrame([job("a", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:05+00:00"),
-                                job("b", "2026-01-01T00:00:04+00:00", "2026-01-01T00:00:09+00:00")])
-    assert len(overlapping_jobs(overlapping)) == 1
+def test_overlapped_and_unchecked_jobs_are_flagged():
+    other = "/elsewhere/results/timings/toy/P/python/serial-w1.csv"
+    cell = summarise(fake_timings([("strong", "numba", "threads", 2, 1, [1.0] * 5)], overlapped_with=other)).iloc[0]
+    assert f"overlapped: other timing jobs ran on this host at the same time: {other}" in cell["flags"]
+    unchecked = fake_timings([("strong", "numba", "threads", 3, 1, [1.0] * 5)], overlapped_with="not checked (journal /x: Read-only file system)")
+    assert "overlap not checked (journal /x: Read-only" in summarise(unchecked).iloc[0]["flags"]
+    both = pd.concat([fake_timings([("strong", "numba", "threads", 2, 1, [1.0] * 3)], overlapped_with=other), unchecked,
+                      fake_timings([("strong", "numba", "threads", 1, 1, [1.0] * 3)])])
+    assert overlapping_jobs(both) == [(("strong", "P", "numba", "threads", 2), other)]
 
 
 def test_absurd_worker_counts_are_refused_even_oversubscribed_and_oversubscription_is_said():

@@ -229,3 +229,73 @@ def test_ctrl_c_inside_a_compiled_kernel_ends_the_job_and_its_workers_at_once(tm
         p.kill()
     assert not left, f"still running 10 s after Ctrl-C: {left}"
     assert not os.path.exists(os.path.join(workdir, "results", "timings"))  # no half-written CSV
+
+
+def test_the_journal_sees_jobs_of_any_run_that_ran_at_the_same_time(tmp_path):
+    from scipar.measure.journal import registered
+
+    folder = str(tmp_path / "journal")
+    with registered("a.csv", folder) as alone:
+        pass
+    with registered("b.csv", folder) as first:
+        with registered("c.csv", folder) as inside:  # another run's job, started meanwhile
+            pass
+    with registered("d.csv", folder) as after:
+        pass
+    assert str(alone) == "" and str(after) == ""
+    assert first.others == [os.path.abspath("c.csv")] and inside.others == [os.path.abspath("b.csv")]
+    # A job killed halfway leaves its record unlocked: it overlapped the jobs it started
+    # during, not those that started after it died; records of other hosts do not count.
+    with registered("e.csv", folder) as running:
+        with registered("killed.csv", folder):
+            pass
+    with open(os.path.join(folder, "otherhost@1@1.job"), "w") as f:
+        f.write("/far/away.csv")
+    with registered("f.csv", folder) as later:
+        pass
+    assert running.others == [os.path.abspath("killed.csv")] and later.others == []
+
+
+def test_a_journal_that_cannot_be_written_is_said_not_to_have_been_checked(tmp_path):
+    from scipar.measure.journal import registered
+
+    (tmp_path / "file").write_text("")
+    with registered("a.csv", str(tmp_path / "file" / "journal")) as overlaps:
+        pass
+    assert str(overlaps).startswith("not checked (journal ") and "file/journal" in str(overlaps)
+
+
+def test_two_runs_with_nolock_timing_at_once_are_both_flagged(tmp_path):
+    """Failure 6: with the lock overridden, two runs timed jobs at the same moment and the
+    conclusion said "timed jobs overlapping: 0"."""
+    import subprocess
+    import time
+
+    import pandas as pd
+    import yaml
+    from helpers import SNAKEMAKE, copy_workflow, snakemake
+
+    from scipar.measure.journal import journal_folder
+
+    workdir = copy_workflow(str(tmp_path))
+    # Jobs of at least 8 one-second samples, so the second run starts well inside the first.
+    config = dict(repeats=8, min_sample_s=1.0, max_job_s=20, seeds=[0], studies=dict(toy=dict(
+        type="sequential", problem="toy", impls=["python"], instances=[dict(variant="accumulate", n=12),
+                                                                        dict(variant="overwrite", n=12)])))
+    with open(os.path.join(workdir, "config", "two.yaml"), "w") as f:
+        yaml.safe_dump(config, f)
+    args = ["--cores", "1", "--configfile", "config/two.yaml"]
+    first, second = (f"results/timings/toy/{p}-n12/python/serial-w1.csv" for p in ("accumulate", "overwrite"))
+    before = set(os.listdir(journal_folder()))
+    run = subprocess.Popen(SNAKEMAKE + [first] + args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not set(os.listdir(journal_folder())) - before:
+        assert time.monotonic() < deadline and run.poll() is None, "the first run's timing job never started"
+        time.sleep(0.1)
+    snakemake(workdir, second, "--nolock", *args)
+    assert run.wait(timeout=120) == 0
+    snakemake(workdir, "results/tables/conclusion.md", *args)
+    summary = pd.read_csv(os.path.join(workdir, "results/tables/summary.csv"))
+    assert summary["flags"].str.contains("overlapped: other timing jobs ran on this host at the same time").all()
+    assert summary["flags"].str.contains(os.path.join(workdir, first)).any()
+    assert "timed jobs overlapping: 2" in open(os.path.join(workdir, "results/tables/conclusion.md")).read()

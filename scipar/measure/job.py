@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from scipar.atomic import atomic_path
+from scipar.measure.journal import registered
 from scipar.measure.memory import peak_memory
 from scipar.npz import read_npz
 from scipar.measure.parallel import parallel_map, warm_processes
@@ -24,6 +25,14 @@ def time_job(job, study_type, problem_name, calls, sampling, inputs, threads=0):
     """Time `job` (a scipar.workflow.plan.Job); `inputs` maps "reference" and the
     problem's dataset roles to files. Raises VerificationError, naming the
     implementation, if any answer is wrong."""
+    with registered(job.path) as overlaps:
+        table = _time_job(job, study_type, problem_name, calls, sampling, inputs, threads)
+    # Known once the job ends: the timing jobs on this machine that ran while it did.
+    table.insert(table.columns.get_loc("host"), "overlapped_with", str(overlaps))  # where MEASURED puts it
+    return table
+
+
+def _time_job(job, study_type, problem_name, calls, sampling, inputs, threads):
     problem = get_problem(problem_name)
     impl = get_implementation(job.impl, problem_name)
     data = problem.load(problem.job_params(job.problem, study_type, job.workers), inputs)
@@ -92,7 +101,7 @@ MEASURED = [
     "repeat", "loops", "wall_s", "cpu_s", "utilisation", "compile_s", "verified",
     "samples", "stop_reason", "ci_half_width", "target_ci", "min_sample_s",
     "rss_peak_mib", "workers_rss_peak_mib", "worker_processes", "memory_method",
-    "load_before", "others_cores", "steal_fraction", "cpus_allowed", "oversubscribed", "governor",
+    "load_before", "others_cores", "steal_fraction", "cpus_allowed", "oversubscribed", "governor", "overlapped_with",
     "host", "cpu_model", "logical_cpus", "python", "numpy", "numba", "cython",
     "scipar_version", "git_commit", "started_at", "finished_at", "slurm_job_id",
 ]

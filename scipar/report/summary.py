@@ -11,6 +11,8 @@ A cell is flagged, in words in its `flags` column, when its numbers deserve less
   it ran (beyond twice the counters' resolution), or the hypervisor stole more than
   5 % of the machine's CPU time;
 - oversubscribed: more workers than the CPUs the job could use;
+- overlapped: another timing job ran on the same host at the same time (from any run),
+  or the job could not check;
 - too good: an efficiency above 1 (a speedup above the workers), with its likely
   cause: noise when the interval reaches 1, cache effects or frequency scaling when
   the whole interval lies above.
@@ -22,6 +24,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from scipar.measure.journal import UNCHECKED
 from scipar.measure.stats import median_ci, ratio_ci
 
 CELL = ["study", "problem", "impl", "backend", "workers"]
@@ -43,7 +46,7 @@ class TimingFileError(ValueError):
 
 
 # What every timing CSV holds, and the columns that must be numbers in every row.
-REQUIRED = CELL + ["repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "verified", "work"]
+REQUIRED = CELL + ["repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "verified", "work", "overlapped_with"]
 NUMERIC = ["workers", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "work"]
 PATH = re.compile(r"(?:.*/)?(?P<study>[^/]+)/(?P<problem>[^/]+)/(?P<impl>[^/]+)/(?P<backend>[a-z]+)-w(?P<workers>\d+)\.csv")
 
@@ -114,6 +117,10 @@ def _job_flags(r):
                      f"{r['others_cores_resolution']:.2f} cores, {r['steal_fraction']:.0%} of CPU time was stolen")
     if r["oversubscribed"]:
         flags.append(f"oversubscribed: {r['workers']} workers, {r['cpus_allowed']} CPUs usable")
+    if r["overlapped_with"].startswith(UNCHECKED):
+        flags.append(f"overlap {r['overlapped_with']}")
+    elif r["overlapped_with"]:
+        flags.append(f"overlapped: other timing jobs ran on this host at the same time: {r['overlapped_with']}")
     return flags
 
 
@@ -156,6 +163,7 @@ def summarise(timings):
                 **{c: float(cell[c].median()) for c in cell.columns if c.startswith("phase_")},
                 cpus_allowed=int(cell["cpus_allowed"].min()),
                 oversubscribed=bool(cell["oversubscribed"].any()),
+                overlapped_with=first["overlapped_with"] if isinstance(first["overlapped_with"], str) else "",
             )
         )
     summary = pd.DataFrame(rows)
@@ -216,16 +224,7 @@ def add_scaling(summary, timings):
 
 
 def overlapping_jobs(timings):
-    """Pairs of timing jobs on the same host whose [started_at, finished_at] overlap."""
-    jobs = timings.groupby(CELL + ["host"], sort=False).agg(start=("started_at", "first"), end=("finished_at", "first")).reset_index()
-    jobs["start"], jobs["end"] = pd.to_datetime(jobs["start"]), pd.to_datetime(jobs["end"])
-    found = []
-    for _, group in jobs.groupby("host"):
-        group = group.sort_values("start")
-        latest_end, latest = None, None
-        for row in group.itertuples(index=False):
-            if latest_end is not None and row.start < latest_end:
-                found.append((latest, tuple(getattr(row, c) for c in CELL)))
-            if latest_end is None or row.end > latest_end:
-                latest_end, latest = row.end, tuple(getattr(row, c) for c in CELL)
-    return found
+    """(cell, what it overlapped) of every timing job that ran while another timing job
+    ran on the same host, whichever run that came from (scipar.measure.journal)."""
+    jobs = timings.groupby(CELL, sort=False).overlapped_with.first().fillna("")
+    return [(cell, others) for cell, others in jobs.items() if others and not others.startswith(UNCHECKED)]
