@@ -11,7 +11,8 @@ import os
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--left", type=int, nargs=3, default=[400, 200, 1], metavar=("CLUSTERS", "MAX_SIZE", "SEED"))
 parser.add_argument("--right", type=int, nargs=3, default=[200, 450, 2], metavar=("CLUSTERS", "MAX_SIZE", "SEED"))
-parser.add_argument("--workers", type=int, default=2, help="threads for the parallel run (default 2)")
+parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                    help="parallel runs on 2..WORKERS threads (default: the CPUs this process may use)")
 parser.add_argument("--repeats", type=int, default=5, help="timed repeats of the fast contenders")
 parser.add_argument("--toy-n", type=int, default=200, help="toy kernel size (default 200, the workshop's)")
 args = parser.parse_args()

@@ -4,18 +4,65 @@ import numpy as np
 import pytest
 
 import scipar
-from scipar.problems.chamfer.bounds import chamfer_lower_bounds
+from scipar.problems.chamfer.bounds import chamfer_lower_bounds, mean_gap_bounds
 from helpers import random_problem
 
 FASTEST = "cython-pruned"
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_lower_bounds_never_exceed_the_distance(seed):
-    L, R = random_problem(seed, n_left=9, n_right=7, max_size=30)
-    bounds = chamfer_lower_bounds(L, R)
-    assert (bounds <= scipar.chamfer_matrix(L, R, impl="reference") * (1 + 1e-12)).all()
-    assert np.array_equal(chamfer_lower_bounds(L, R, 3, 7), bounds[3:7])
+def _directed_means(L, R):
+    """(|L|, |R|) mean over each L cluster's points of the distance to the nearest point
+    of each R cluster, and the same from R: the two directions, computed plainly."""
+    there = np.array([[np.linalg.norm(a[:, None] - b[None], axis=2).min(axis=1).mean() for b in R] for a in L])
+    back = np.array([[np.linalg.norm(a[:, None] - b[None], axis=2).min(axis=0).mean() for b in R] for a in L])
+    return there, back
+
+
+def _adversarial():
+    """Cluster pairs where a box bound is tight or degenerate."""
+    rng = np.random.default_rng(7)
+    blob = rng.normal(0, 1, (40, 3))
+    return [
+        ("far apart", [blob, blob + 50], [blob + [100, 0, 0], blob * 0.1 - 30]),
+        ("nested", [blob, blob * 0.01], [blob * 0.5, blob * 3]),
+        ("identical", [blob, blob.copy()], [blob.copy(), blob[:1]]),
+        ("single points", [np.zeros((1, 3)), np.ones((1, 3))], [np.full((1, 3), 2.0), np.zeros((1, 3))]),
+        ("flat boxes", [np.c_[blob[:, :2], np.zeros(40)]], [np.c_[blob[:, :2] + 1, np.full(40, 0.5)]]),
+        ("a line through a box", [np.c_[np.linspace(-5, 5, 30), np.zeros((30, 2))]], [blob]),
+    ]
+
+
+@pytest.mark.parametrize("case", [f"random {seed}" for seed in range(6)] + [name for name, *_ in _adversarial()])
+def test_lower_bounds_never_exceed_the_directed_means(case):
+    if case.startswith("random"):
+        L, R = random_problem(int(case.split()[1]), n_left=9, n_right=7, max_size=30)
+    else:
+        _, left, right = next(c for c in _adversarial() if c[0] == case)
+        L, R = scipar.ClusterSet.from_clusters(left), scipar.ClusterSet.from_clusters(right)
+    there, back = _directed_means(L.clusters, R.clusters)
+    distance = np.maximum(there, back)
+    assert np.allclose(distance, scipar.chamfer_matrix(L, R, impl="reference"))
+    centroid, gap = chamfer_lower_bounds(L, R), mean_gap_bounds(L, R)
+    assert (centroid <= distance * (1 + 1e-12) + 1e-12).all() and (gap <= distance * (1 + 1e-12) + 1e-12).all()
+    # The mean gap bounds each direction on its own, not only the larger one.
+    one_way = mean_gap_bounds(L, R[:1] if len(R) > 1 else R)
+    assert (one_way[:, 0] <= np.maximum(there[:, 0], back[:, 0]) * (1 + 1e-12) + 1e-12).all()
+    assert np.array_equal(chamfer_lower_bounds(L, R, 1, len(L)), centroid[1:])
+    # Pruned answers equal the reference's, also here.
+    reference = scipar.chamfer_matrix(L, R, impl="reference")
+    near_l, near_r = scipar.solve(L, R, FASTEST)
+    assert (reference[np.arange(len(L)), near_l] <= reference.min(axis=1) * (1 + 1e-9) + 1e-12).all()
+    assert (reference[near_r, np.arange(len(R))] <= reference.min(axis=0) * (1 + 1e-9) + 1e-12).all()
+
+
+def test_the_mean_gap_is_tighter_than_the_centroid_bound_and_exact_for_far_points():
+    L, R = random_problem(3, n_left=9, n_right=7, max_size=30)
+    assert (mean_gap_bounds(L, R) >= chamfer_lower_bounds(L, R) * (1 - 1e-12)).all()  # Jensen
+    # Points on a line, beyond each other's boxes: every box distance is the point
+    # distance, so the bound is the Chamfer distance, max(9, (9 + 10) / 2).
+    L = scipar.ClusterSet.from_clusters([np.array([[10.0, 0.0, 0.0]])])
+    R = scipar.ClusterSet.from_clusters([np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])])
+    assert mean_gap_bounds(L, R)[0, 0] == 9.5 == scipar.chamfer_matrix(L, R, impl="reference")[0, 0]
 
 
 # Smaller siblings of the paper's problems: the 83,219-point problem with fewer
@@ -44,6 +91,6 @@ def test_fastest_skips_work_on_the_paper_problem_shape():
     # bound exceeds the row's and the column's true minimum: those can always be skipped.
     L, R = scipar.gen_clusters(40, 200, 1), scipar.gen_clusters(20, 450, 2)
     D = scipar.chamfer_matrix(L, R, impl="cython")
-    bounds = chamfer_lower_bounds(L, R)
-    skippable = (bounds > D.min(axis=1)[:, None]) & (bounds > D.min(axis=0)[None, :])
-    assert skippable.mean() > 0.3
+    for bounds, share in ((chamfer_lower_bounds(L, R), 0.3), (mean_gap_bounds(L, R), 0.5)):
+        skippable = (bounds > D.min(axis=1)[:, None]) & (bounds > D.min(axis=0)[None, :])
+        assert skippable.mean() > share

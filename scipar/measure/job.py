@@ -66,6 +66,7 @@ def _time_job(job, study_type, problem_name, calls, sampling, inputs, threads):
     facts |= peak_memory()  # while the worker processes still live
     calls = calls if spread_calls else 1
     sizes = problem.describe(data) | dict(calls=calls, work=calls * problem.work(data), work_unit=problem.work_unit)
+    facts |= dict(build_flags=impl.build_flags)
     return _table(job, dict(study_type=study_type, problem_kind=problem.name), threads, rows, facts, sizes)
 
 
@@ -102,7 +103,7 @@ MEASURED = [
     "samples", "stop_reason", "ci_half_width", "target_ci", "min_sample_s",
     "rss_peak_mib", "workers_rss_peak_mib", "worker_processes", "memory_method",
     "load_before", "others_cores", "steal_fraction", "cpus_allowed", "oversubscribed", "governor", "overlapped_with",
-    "host", "cpu_model", "logical_cpus", "python", "numpy", "numba", "cython",
+    "host", "cpu_model", "logical_cpus", "python", "numpy", "numba", "cython", "build_flags",
     "scipar_version", "git_commit", "started_at", "finished_at", "slurm_job_id",
 ]
 

@@ -51,6 +51,9 @@ class Implementation:
     description: str
     target: object  # the kernel, or "module:attribute"
     solver_target: object = ""  # a solve of its own that skips work, if any (same forms)
+    # What the compiler may do to floating point (the CSVs' build_flags): Numba's
+    # fastmath set, or the C compiler's flags for Cython; empty when nothing is compiled.
+    build_flags: str = ""
 
     @property
     def kernel(self):

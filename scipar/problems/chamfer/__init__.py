@@ -11,6 +11,7 @@ into row ranges of L; weak scaling gives L p times the clusters.
 
 import re
 
+from scipar._build_info import KERNEL_FLAGS
 from scipar.problems.chamfer.datasets import PARAMS, gen_clusters, load_clusters, save_clusters
 from scipar.problems.chamfer.solve import chamfer_matrix, check_solution, merge_rows, row_chunks, solve_rows
 from scipar.problems.interface import Implementation, Problem, VerificationError
@@ -131,6 +132,12 @@ PROBLEMS = [CHAMFER]
 _PY = "scipar.problems.chamfer.python_kernels"
 _NB = "scipar.problems.chamfer.numba_kernels"
 _CY = "scipar.problems.chamfer._chamfer_cy"
+# The compiler comparison gives Numba exactly the Cython kernel's permissions (README,
+# "Build flags"): no NaN, no infinities, no signed zeros, fused multiply-add; no
+# reassociation, so every sum is in order and both give the same answers.
+NUMBA_FASTMATH = {"nnan", "ninf", "nsz", "contract"}
+_NUMBA_FLAGS = "numba: fastmath=" + ",".join(sorted(NUMBA_FASTMATH))
+_CYTHON_FLAGS = KERNEL_FLAGS[_CY]
 IMPLEMENTATIONS = [
     Implementation(args[0], "chamfer", *args[1:]) for args in [
         ("python", False, False, False, "the workshop's loops, Euclidean distance", f"{_PY}:python_block"),
@@ -138,13 +145,15 @@ IMPLEMENTATIONS = [
         ("numpy", True, False, False, "vectorised over the points of a cluster pair", f"{_PY}:numpy_block"),
         ("reference", True, False, False, "scipy.spatial.cKDTree nearest neighbours", f"{_PY}:reference_block"),
         ("numba-workshop", True, True, False, "the workshop's @jit kernel shape (np.dot on row slices)",
-         f"{_NB}:workshop_block"),
+         f"{_NB}:workshop_block", "", "numba: no fastmath (the workshop's)"),
         ("numba-signature", True, True, False, "the same with the workshop's float64[:,:] signature",
-         f"{_NB}:signature_block"),
-        ("numba", True, True, True, "fused directions, contiguous arrays, squared distances", f"{_NB}:fused_block"),
-        ("cython", True, True, True, "typed memoryviews, nogil, OpenMP prange, vectorised min", f"{_CY}:fused_block"),
+         f"{_NB}:signature_block", "", "numba: no fastmath (the workshop's)"),
+        ("numba", True, True, True, "fused directions, contiguous arrays, squared distances", f"{_NB}:fused_block",
+         "", _NUMBA_FLAGS),
+        ("cython", True, True, True, "typed memoryviews, nogil, OpenMP prange, vectorised min", f"{_CY}:fused_block",
+         "", _CYTHON_FLAGS),
         # The fastest: cython's kernel, and a solve that skips pairs which cannot be nearest.
         ("cython-pruned", True, True, True, "cython, skipping pairs proved not nearest (solve only)",
-         f"{_CY}:fused_block", f"{_CY}:pruned_solve"),
+         f"{_CY}:fused_block", f"{_CY}:pruned_solve", _CYTHON_FLAGS),
     ]
 ]

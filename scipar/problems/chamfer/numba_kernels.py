@@ -5,13 +5,25 @@ function per cluster pair, np.dot on row slices, two passes per pair) with the d
 corrected; `numba-signature` also keeps its explicit `float64[:,:]` signature, which
 means "any layout" and costs contiguity (defect 4). `numba` is written for the
 compiler: structure of arrays, squared distances with one square root per point, and
-both directions of a pair in one pass (defect 9).
+both directions of a pair in one pass (defect 9), compiled with the same floating-point
+permissions as the Cython kernel (NUMBA_FASTMATH).
+
+Numba cannot match one thing: LLVM vectorises a floating-point minimum only in a
+function marked "no-nans-fp-math", an attribute Numba does not set (numba issue #5139),
+so with equal flags this kernel's minimum stays scalar where gcc's is vectorised; the
+README's compiler comparison gives the measured cost.
 """
 
 import numba
 import numpy as np
 
+from scipar.problems.chamfer import NUMBA_FASTMATH
 from scipar.problems.chamfer.python_kernels import pairwise_block
+
+# The minima start here, not at inf: with "ninf" the compiler may assume no value is
+# infinite. Coordinates are bounded (datasets.MAX_COORDINATE), so every squared
+# distance is below it.
+BIG = np.finfo(np.float64).max
 
 
 def _chamfer_workshop(left, right):
@@ -46,15 +58,15 @@ workshop_block = pairwise_block(chamfer_workshop)
 signature_block = pairwise_block(chamfer_signature)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True, inline="always", fastmath=NUMBA_FASTMATH)
 def _fused_pair(xs, ys, zs, a0, a1, xr, yr, zr, b0, b1, colmin):
     """Chamfer distance of points [a0, a1) of L and [b0, b1) of R in one pass."""
     for b in range(b1 - b0):
-        colmin[b] = np.inf
+        colmin[b] = BIG
     left = 0.0
     for a in range(a0, a1):
         x, y, z = xs[a], ys[a], zs[a]
-        rowmin = np.inf
+        rowmin = BIG
         for b in range(b0, b1):
             dx, dy, dz = x - xr[b], y - yr[b], z - zr[b]
             d2 = dx * dx + dy * dy + dz * dz
@@ -67,7 +79,7 @@ def _fused_pair(xs, ys, zs, a0, a1, xr, yr, zr, b0, b1, colmin):
     return max(left / (a1 - a0), right / (b1 - b0))
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, fastmath=NUMBA_FASTMATH)
 def _fused_row(soa_l, off_l, soa_r, off_r, i, out_row, colmin):
     xs, ys, zs = soa_l[0], soa_l[1], soa_l[2]
     xr, yr, zr = soa_r[0], soa_r[1], soa_r[2]
@@ -77,14 +89,14 @@ def _fused_row(soa_l, off_l, soa_r, off_r, i, out_row, colmin):
         )
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, fastmath=NUMBA_FASTMATH)
 def _fused_rows_serial(soa_l, off_l, soa_r, off_r, start, stop, out):
     colmin = np.empty(np.max(np.diff(off_r)))
     for i in range(start, stop):
         _fused_row(soa_l, off_l, soa_r, off_r, i, out[i - start], colmin)
 
 
-@numba.njit(nogil=True, cache=True, parallel=True)
+@numba.njit(nogil=True, cache=True, parallel=True, fastmath=NUMBA_FASTMATH)
 def _fused_rows_prange(soa_l, off_l, soa_r, off_r, start, stop, out):
     largest = np.max(np.diff(off_r))
     for i in numba.prange(start, stop):
