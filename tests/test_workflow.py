@@ -57,6 +57,8 @@ def test_summary_conclusion_and_figures(tiny_run):
     assert "## Differences from the workshop" in conclusion
     assert sum(line.startswith(f"| {k}. ") for k in range(1, 11) for line in conclusion.splitlines()) == 10
     assert "workshop_sequential_s" in conclusion and "## chamfer: implementations against python" in conclusion
+    assert "Numba against Cython, one kernel, equal flags" in conclusion and "(T(numba)/T(cython))" in conclusion
+    assert "fastmath=contract,ninf,nnan,nsz" in conclusion
     table = pd.read_csv(os.path.join(tiny_run, "results/tables/conclusion.csv"))
     chamfer = table[table.problem_kind == "chamfer"].set_index("impl")
     assert set(chamfer.index) == {"python", "numba", "cython"} and (chamfer.baseline == "python").all()
