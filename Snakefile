@@ -27,6 +27,7 @@ report: os.path.abspath(FRONT_PAGE) if os.path.exists(FRONT_PAGE) else "report/w
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/timing.smk"
+include: "rules/interpreters.smk"
 include: "rules/report.smk"
 
 

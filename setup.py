@@ -70,6 +70,11 @@ setup(
             "wraparound": False,
             "cdivision": True,
             "initializedcheck": False,
+            # Both kernels share no mutable state between calls (their scratch is each
+            # call's or each thread's own; pruned_rows shares one array through
+            # atomics), so a free-threaded interpreter may keep its GIL off when it
+            # imports them (README, "Free-threaded Python").
+            "freethreading_compatible": True,
         },
     )
 )

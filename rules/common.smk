@@ -1,10 +1,11 @@
+import json
 import os
 
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 from scipar.problems import get_problem, problems
-from scipar.workflow import plan
+from scipar.workflow import interpreters, plan
 from scipar.workflow.config import check_config, check_workers
 from scipar.report.workshop_figures import studies as workshop_figure_studies
 from scipar.measure.noise import usable_cpus
@@ -30,7 +31,12 @@ for note in notes:
     logger.warning(f"scipar: {note}")
 
 JOBS = plan.timing_jobs(config, WORKER_LIMIT)
-STUDIES = list(config["studies"])
+# Studies that need an interpreter the config does not name are not planned; the
+# conclusion says how to get one.
+UNPLANNED = interpreters.unplanned_studies(config)
+for study, why in UNPLANNED.items():
+    logger.warning(f"scipar: studies.{study}: {why}")
+STUDIES = [study for study in config["studies"] if study not in UNPLANNED]
 # The workshop's figures this config's studies can redraw: {number: those studies}.
 WORKSHOP_FIGURES = workshop_figure_studies(config["studies"])
 
@@ -69,10 +75,67 @@ def reference_inputs(wildcards):
     return plan.instance_inputs(wildcards.kind, wildcards.problem)
 
 
+def free_threaded_impls():
+    """{problem: [implementations]} that run under the free-threaded interpreter."""
+    impls = {}
+    for job in JOBS:
+        if job.interpreter != interpreters.DEFAULT:
+            kind = config["studies"][job.study]["problem"]
+            impls[kind] = list(dict.fromkeys(impls.get(kind, []) + [job.impl]))
+    return impls
+
+
+def left_out():
+    """{problem: {impl: why}}: the implementations that do not import under the
+    free-threaded interpreter, once its environment is built (a checkpoint)."""
+    if not free_threaded_impls():
+        return {}
+    with open(checkpoints.free_threaded_environment.get().output.facts) as f:
+        return json.load(f)["left_out"]
+
+
+def timed_jobs(studies=None):
+    """The jobs that run (of some studies): all planned, less those left out; only
+    jobs under another interpreter wait for its environment."""
+    jobs = [job for job in JOBS if studies is None or job.study in studies]
+    if all(job.interpreter == interpreters.DEFAULT for job in jobs):
+        return jobs
+    skip = left_out()
+    return [
+        job
+        for job in jobs
+        if job.interpreter == interpreters.DEFAULT
+        or job.impl not in skip.get(config["studies"][job.study]["problem"], {})
+    ]
+
+
 def study_timings(studies):
     """The timing CSVs of some studies: what their figures read, so that asking for a
     figure runs the jobs of its studies only."""
-    return [job.path for job in JOBS if job.study in studies]
+    return [job.path for job in timed_jobs(studies)]
+
+
+def timing_spec(wildcards, input, output, threads):
+    """What a timing job needs (scipar.workflow.timing), from either timing rule."""
+    job = dict(
+        study=wildcards.study,
+        problem=wildcards.problem,
+        impl=wildcards.impl,
+        backend=wildcards.backend,
+        workers=int(wildcards.workers),
+        interpreter=wildcards.get("interpreter", interpreters.DEFAULT),
+    )
+    name = output[0].removeprefix("results/").removesuffix(".csv")
+    return dict(
+        job=job,
+        study=plan.study_settings(config, wildcards.study),
+        sampling=plan.sampling(config, wildcards.study),
+        inputs={role: path for role, path in input.items() if role != "facts"},
+        threads=threads,
+        output=output[0],
+        log=f"logs/{name}.log",
+        plugins=config.get("plugins", []),
+    )
 
 
 def figure_files(name):

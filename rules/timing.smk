@@ -13,7 +13,6 @@ rule time:
     resources:
         slurm_extra=timed_slurm_extra,
     params:
-        study=lambda w: plan.study_settings(config, w.study),
-        sampling=lambda w: plan.sampling(config, w.study),
+        spec=timing_spec,
     script:
         "../scripts/time_job.py"

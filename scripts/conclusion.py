@@ -9,4 +9,5 @@ from scipar.report import write_conclusion  # noqa: E402
 
 o = snakemake.output
 write_conclusion(snakemake.input.summary, snakemake.input.timings, o.csv, o.md,
-                 (snakemake.input.front_page, o.front_page), snakemake.params.baselines)
+                 (snakemake.input.front_page, o.front_page), snakemake.params.baselines,
+                 snakemake.input.get("facts"), snakemake.params.unplanned)

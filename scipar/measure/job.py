@@ -17,6 +17,7 @@ from scipar.npz import read_npz
 from scipar.measure.parallel import parallel_map, warm_processes
 from scipar.measure.provenance import provenance
 from scipar.measure.sampling import measure
+from scipar.workflow.interpreters import gil_state
 from scipar.problems import VerificationError, get_implementation, get_problem
 from scipar.problems.interface import TASKS_PER_WORKER
 
@@ -66,7 +67,7 @@ def _time_job(job, study_type, problem_name, calls, sampling, inputs, threads):
     facts |= peak_memory()  # while the worker processes still live
     calls = calls if spread_calls else 1
     sizes = problem.describe(data) | dict(calls=calls, work=calls * problem.work(data), work_unit=problem.work_unit)
-    facts |= dict(build_flags=impl.build_flags)
+    facts |= dict(build_flags=impl.build_flags) | gil_state()  # after every import
     return _table(job, dict(study_type=study_type, problem_kind=problem.name), threads, rows, facts, sizes)
 
 
@@ -83,8 +84,8 @@ def load_reference(path):
 
 
 def _table(job, kind, threads, rows, facts, sizes):
-    config = dict(study=job.study, **kind, problem=job.problem, impl=job.impl, backend=job.backend,
-                  workers=job.workers, snakemake_threads=threads)
+    config = dict(study=job.study, **kind, problem=job.problem, impl=job.impl, interpreter=job.interpreter,
+                  backend=job.backend, workers=job.workers, snakemake_threads=threads)
     # More workers than CPUs: those this process may run on, and here, under
     # Snakemake, also the cores it was given (threads; 0 outside Snakemake).
     usable = min(threads, facts["cpus_allowed"]) if threads else facts["cpus_allowed"]
@@ -103,7 +104,7 @@ MEASURED = [
     "samples", "stop_reason", "ci_half_width", "target_ci", "min_sample_s",
     "rss_peak_mib", "workers_rss_peak_mib", "worker_processes", "memory_method",
     "load_before", "others_cores", "steal_fraction", "cpus_allowed", "oversubscribed", "governor", "overlapped_with",
-    "host", "cpu_model", "logical_cpus", "python", "numpy", "numba", "cython", "build_flags",
+    "host", "cpu_model", "logical_cpus", "python", "python_build", "gil_enabled", "numpy", "numba", "cython", "build_flags",
     "scipar_version", "git_commit", "started_at", "finished_at", "slurm_job_id",
 ]
 

@@ -7,10 +7,11 @@ speedups of this run; workshop: the workshop's printed numbers and defects; cell
 picking cells and writing numbers with their intervals.
 """
 
+import json
 import warnings
 
 from scipar.atomic import atomic_path
-from scipar.report import conclusion, figures, workshop
+from scipar.report import conclusion, figures, interpreters, workshop
 from scipar.report.cells import flagged_cells
 from scipar.report.summary import add_scaling, collect, overlapping_jobs, read_table, summarise
 
@@ -52,15 +53,30 @@ def write_picture(kind, instance, inputs, path):
     problem.picture(problem.load(problem.instance_params(instance), inputs), f"Problem {instance}", path)
 
 
-def write_conclusion(summary_path, timings_path, csv_out, md_out, front_page=None, baselines=None):
+def write_conclusion(summary_path, timings_path, csv_out, md_out, front_page=None, baselines=None,
+                     interpreter_facts=None, unplanned=None):
     """The conclusion as CSV and Markdown; `front_page`, (template, output), writes the
-    report's first page: the template's text and this run in the workshop's terms."""
+    report's first page: the template's text and this run in the workshop's terms.
+
+    Studies under several interpreters have a section of their own; the workshop's
+    terms are computed from the other studies. `interpreter_facts`: the free-threaded
+    environment's facts file (what it left out); `unplanned`: {study: why not run}.
+    """
     summary, timings = read_table(summary_path), read_table(timings_path)
-    table = conclusion.implementation_table(summary, timings, baselines)
+    other = interpreters.interpreter_studies(summary)
+    own_summary, own_timings = summary[~summary.study.isin(other)], timings[~timings.study.isin(other)]
+    table = conclusion.implementation_table(own_summary, own_timings, baselines)
     flagged = flagged_cells(summary)
-    defects = workshop.defects(summary, timings, overlapping_jobs(timings), flagged)
-    headline = workshop.headline(summary, timings)
+    defects = workshop.defects(own_summary, own_timings, overlapping_jobs(timings), flagged)
+    rows, sentence = workshop.headline(own_summary, own_timings)
+    threads = interpreters.threads_table(summary, timings)
+    headline = (rows + interpreters.headline_rows(threads), sentence)
+    left_out = {}
+    if interpreter_facts:
+        with open(interpreter_facts) as f:
+            left_out = json.load(f)["left_out"]
     text = conclusion.conclusion_markdown(table, defects, flagged, conclusion.sampling_facts(timings), headline)
+    text += "\n".join(interpreters.markdown(threads, left_out, unplanned)) + "\n"
     with atomic_path(csv_out) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(md_out) as tmp, open(tmp, "w") as f:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from scipar.measure.stats import ratio_ci
+from scipar.workflow.interpreters import DEFAULT
 
 
 def fmt(x, digits=3):
@@ -42,4 +43,5 @@ def over_instances(estimates):
 def flagged_cells(summary):
     """The cells whose numbers deserve less trust, with the reasons (pyperf's warnings)."""
     flagged = summary[summary["flags"].fillna("") != ""]
-    return [(f"{r.study} {r.problem} {r.impl} {r.backend} x{r.workers}", r.flags) for r in flagged.itertuples()]
+    return [(f"{r.study} {r.problem} {r.impl}{'' if r.interpreter == DEFAULT else ' ' + r.interpreter} "
+             f"{r.backend} x{r.workers}", r.flags) for r in flagged.itertuples()]

@@ -237,6 +237,40 @@ def problem_figure(L, R, title, path):
     save(fig, [path])
 
 
+def interpreters_figure(cells, paths, baseline=None):
+    """Studies under several interpreters: per implementation, the threads' speedup
+    T(1)/T(p) under each interpreter (top), and its one-thread time (bottom)."""
+    from scipar.report.interpreters import LABELS
+
+    cells = cells[cells.backend == "threads"].copy()
+    cells["interpreter"] = cells.interpreter.map(LABELS)
+    order = [label for label in LABELS.values() if label in set(cells.interpreter)]
+    impls = list(dict.fromkeys(cells.sort_values("wall_median_s", ascending=False).impl))
+    fig, axes = plt.subplots(2, len(impls), figsize=(4.5 * len(impls) + 1, 8), squeeze=False, layout="constrained")
+    top = cells.workers.max()
+    for column, impl in enumerate(impls):
+        part = cells[cells.impl == impl]
+        speed, one = axes[0, column], axes[1, column]
+        sns.lineplot(part, x="workers", y="speedup", hue="interpreter", hue_order=order, marker="o", ax=speed,
+                     legend=column == 0)
+        _errorbars(speed, part, "workers", "speedup", "speedup_ci_low", "speedup_ci_high", "interpreter")
+        _mark_flagged(speed, part, "workers", "speedup")
+        speed.plot([1, top], [1, top], "k--", lw=1, label="ideal")
+        speed.set_xticks(sorted(part.workers.unique()))
+        speed.set(title=f"{impl}: threads", xlabel="threads", ylabel="speedup T(1)/T(p), bars: 95 % interval")
+        if column == 0:
+            speed.legend(fontsize="small")
+        single = part[part.workers == 1].set_index("interpreter").reindex(order)
+        one.bar(order, single.wall_median_s, color=sns.color_palette()[:len(order)],
+                yerr=[single.wall_median_s - single.wall_ci_low_s, single.wall_ci_high_s - single.wall_median_s],
+                capsize=4)
+        one.tick_params(axis="x", labelrotation=15)
+        one.set(title=f"{impl}: one thread", xlabel="", ylabel="median wall time (s), bars: 95 % interval")
+    instance = ", ".join(cells.problem.unique())
+    fig.suptitle(_title(cells, f"threads under each interpreter ({instance})"))
+    save(fig, paths)
+
+
 FIGURES = {
     "sequential": sequential_figure, "gil": gil_figure,
     "strong": strong_figure, "weak": weak_figure, "size": size_figure,
@@ -248,4 +282,6 @@ def study_figure(summary, study, paths, baseline=None):
     cells = summary[summary.study == study]
     if cells.empty:
         raise ValueError(f"study {study!r} has no cell in the summary")
+    if (cells.interpreter != "default").any():
+        return interpreters_figure(cells, paths, baseline)
     FIGURES[cells.study_type.iloc[0]](cells, paths, baseline)

@@ -1,6 +1,6 @@
 """From the timing CSVs to one tidy table, a summary per cell, and scaling metrics.
 
-A cell is one configuration (study, problem, impl, backend, workers); its
+A cell is one configuration (study, problem, impl, interpreter, backend, workers); its
 samples (per-call times) are summarised by the median and a bootstrap 95 % interval.
 A cell is flagged, in words in its `flags` column, when its numbers deserve less trust:
 
@@ -26,8 +26,9 @@ import pandas as pd
 
 from scipar.measure.journal import UNCHECKED
 from scipar.measure.stats import median_ci, ratio_ci
+from scipar.workflow.interpreters import DEFAULT
 
-CELL = ["study", "problem", "impl", "backend", "workers"]
+CELL = ["study", "problem", "impl", "interpreter", "backend", "workers"]  # workers last (add_scaling)
 # Per study or per job, the same in every row of a cell: carried into the summary.
 CARRIED = ["study_type", "problem_kind", "work", "work_unit"]
 CV_LIMIT = 0.10
@@ -48,7 +49,8 @@ class TimingFileError(ValueError):
 # What every timing CSV holds, and the columns that must be numbers in every row.
 REQUIRED = CELL + ["repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "verified", "work", "overlapped_with"]
 NUMERIC = ["workers", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "work"]
-PATH = re.compile(r"(?:.*/)?(?P<study>[^/]+)/(?P<problem>[^/]+)/(?P<impl>[^/]+)/(?P<backend>[a-z]+)-w(?P<workers>\d+)\.csv")
+PATH = re.compile(r"(?:.*/)?(?P<study>[^/]+)/(?P<problem>[^/]+)/(?P<impl>[^/]+)/(?P<backend>[a-z]+)-w(?P<workers>\d+)"
+                  r"(?:-(?P<interpreter>[a-z-]+))?\.csv")
 
 
 def read_timing_csv(path):
@@ -77,7 +79,7 @@ def read_timing_csv(path):
         raise bad("a wall time of 0")
     match = PATH.fullmatch(os.fspath(path))
     if match:
-        expected = match.groupdict() | {"workers": int(match["workers"])}
+        expected = match.groupdict() | {"workers": int(match["workers"]), "interpreter": match["interpreter"] or DEFAULT}
         for column, value in expected.items():
             if not (table[column] == value).all():
                 raise bad(f"column {column} holds {table[column].iloc[0]!r}, its path says {value!r}")
@@ -184,7 +186,7 @@ def add_scaling(summary, timings):
 
     speedup = T(1) / T(p) of the same implementation and backend (with a bootstrap
     interval) and efficiency = speedup / p with the same interval divided by p;
-    speedup_vs_fastest_serial against the fastest one-worker cell of the same study and
+    speedup_vs_fastest_serial against the fastest one-worker cell of the same study, interpreter and
     problem (Hoefler and Belli, rule 1); Karp-Flatt serial fraction for strong scaling;
     weak efficiency = T(1) W(p) / (p W(1) T(p)), where W is the work (in the problem's unit),
     which in a weak job grows with its workers (the CSVs' work column). An efficiency above 1 adds a flag.
@@ -192,7 +194,7 @@ def add_scaling(summary, timings):
     out = summary.copy()
     walls = {key: cell["wall_s"].to_numpy() for key, cell in timings.groupby(CELL)}
     work = {tuple(r[c] for c in CELL): r["work"] for r in out.to_dict("records")}
-    serial = out[out.workers == 1].sort_values("wall_median_s").groupby(["study", "problem"]).first()
+    serial = out[out.workers == 1].sort_values("wall_median_s").groupby(["study", "problem", "interpreter"]).first()
     metrics = []
     for r in out.to_dict("records"):
         key = tuple(r[c] for c in CELL)
@@ -211,7 +213,8 @@ def add_scaling(summary, timings):
                     m["weak_efficiency" + k] = m["speedup" + k] * scale
         for k in ("", "_ci_low", "_ci_high"):
             m["efficiency" + k] = m["speedup" + k] / p
-        fastest = serial.loc[(r["study"], r["problem"])] if (r["study"], r["problem"]) in serial.index else None
+        where = (r["study"], r["problem"], r["interpreter"])
+        fastest = serial.loc[where] if where in serial.index else None
         usable = fastest is not None and r["study_type"] != "weak"  # weak instances differ per p
         m["speedup_vs_fastest_serial"] = fastest["wall_median_s"] / r["wall_median_s"] if usable else np.nan
         m["fastest_serial"] = f"{fastest['impl']} {fastest['backend']}" if usable else ""

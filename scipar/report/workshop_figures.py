@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 from scipar.report import workshop
 from scipar.report.cells import where
 from scipar.report.figures import save, speedup_bars
+from scipar.workflow.interpreters import DEFAULT, interpreters
 
 PRINTED = workshop.SOURCE
 # Which study each figure draws: (study type, problem).
@@ -24,8 +25,9 @@ NEEDS = {1: ("sequential", "toy"), 2: ("sequential", "chamfer"), 3: ("strong", "
 
 def studies(config_studies):
     """{figure number: the names of the studies it draws}, for the figures a config's
-    studies ({name: spec}) can draw."""
-    found = {n: [name for name, spec in config_studies.items() if (spec["type"], spec["problem"]) == need]
+    studies ({name: spec}) can draw; studies under other interpreters have their own."""
+    found = {n: [name for name, spec in config_studies.items()
+                 if (spec["type"], spec["problem"]) == need and interpreters(spec) == [DEFAULT]]
              for n, need in NEEDS.items()}
     return {n: names for n, names in found.items() if names}
 

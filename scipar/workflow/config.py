@@ -5,6 +5,7 @@ import psutil
 import yaml
 
 from scipar.problems import PluginError, get_problem, implementations, load_plugins
+from scipar.workflow import interpreters
 
 
 class ConfigError(ValueError):
@@ -40,6 +41,11 @@ def check_config(config, schema_path):
         load_plugins(config.get("plugins", []))
     except PluginError as err:
         raise ConfigError(f"config: plugins: {err}") from None
+    if config.get(interpreters.CONFIG_KEY):
+        try:
+            interpreters.describe(config[interpreters.CONFIG_KEY])
+        except interpreters.InterpreterError as err:
+            raise ConfigError(f"config: {interpreters.CONFIG_KEY}: {err}") from None
     for study, spec in config["studies"].items():
         where = f"config: studies.{study}"
         try:

@@ -5,6 +5,8 @@ on its own (README, "Paths"):
     results/data/{problem_kind}/{dataset}                               one dataset file
     results/reference/{problem_kind}/{problem}.npz                      an instance's reference
     results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv   one timing job
+    results/timings/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}.csv
+                         one timing job under another interpreter than Snakemake's own
 {problem} is an instance's name, as its Problem writes it (e.g. L50-35-1_R30-23-2 for
 Chamfer, accumulate-n100 for the toy kernel); a study's config names the problem kind.
 In a weak study the name is the one-worker instance's, and the instance grows with the
@@ -14,6 +16,7 @@ workers.
 from dataclasses import dataclass
 
 from scipar.problems import get_implementation, get_problem
+from scipar.workflow.interpreters import DEFAULT, interpreters, unplanned_studies
 
 STUDY_TYPES = ("sequential", "gil", "strong", "weak", "size")
 SAMPLING_KEYS = ("repeats", "min_sample_s", "target_ci", "max_job_s")
@@ -26,14 +29,16 @@ class Job:
     impl: str
     backend: str
     workers: int
+    interpreter: str = DEFAULT
 
     @property
     def path(self):
-        return timing_path(self.study, self.problem, self.impl, self.backend, self.workers)
+        return timing_path(self.study, self.problem, self.impl, self.backend, self.workers, self.interpreter)
 
 
-def timing_path(study, problem, impl, backend, workers):
-    return f"results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv"
+def timing_path(study, problem, impl, backend, workers, interpreter=DEFAULT):
+    suffix = "" if interpreter == DEFAULT else f"-{interpreter}"
+    return f"results/timings/{study}/{problem}/{impl}/{backend}-w{workers}{suffix}.csv"
 
 
 def dataset_path(kind, name):
@@ -111,17 +116,24 @@ def timing_jobs(config, cores=None):
 
     `cores` resolves the worker counts `auto` and `max` (see worker_counts).
     Combinations that cannot run are left out rather than failed: "serial" only with
-    one worker, "prange" only for implementations with a parallel loop inside.
+    one worker, "prange" only for implementations with a parallel loop inside; so are
+    the studies that need an interpreter the config does not name
+    (interpreters.unplanned_studies). Each job runs under each of its study's
+    interpreters.
     """
     jobs = []
+    unplanned = unplanned_studies(config)
     for study, spec in config["studies"].items():
+        if study in unplanned:
+            continue
         if spec["type"] == "sequential":
             spreads = [("serial", 1)]
         else:
             spreads = [(b, w) for b in spec["backends"] for w in worker_counts(spec["workers"], cores)]
-        found = [Job(study, instance, name, b, w)
+        found = [Job(study, instance, name, b, w, interpreter)
                  for instance in instances(config, study) for name in spec["impls"]
-                 for b, w in spreads if _applicable(get_implementation(name, spec["problem"]), b, w)]
+                 for b, w in spreads if _applicable(get_implementation(name, spec["problem"]), b, w)
+                 for interpreter in interpreters(spec)]
         if not found:
             raise NoJobError(
                 f"config: studies.{study}: plans no job: no implementation of {spec['impls']} can run with "

@@ -5,6 +5,11 @@ import sys
 
 
 def start(snakemake):
+    """start_job(the rule's log, the config's plug-ins)."""
+    start_job(snakemake.log[0] if snakemake.log else None, snakemake.config.get("plugins", []))
+
+
+def start_job(log, plugins):
     """Send this script's stdout and stderr to the rule's log (line-buffered), register
     the config's plug-ins, whose problems the job may need, and let Ctrl-C end the job
     at once.
@@ -15,8 +20,8 @@ def start(snakemake):
     is; every output is written atomically (scipar.atomic), so none is left half
     written, and the job reruns on the next run."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if snakemake.log:
-        sys.stdout = sys.stderr = open(snakemake.log[0], "w", buffering=1)
+    if log:
+        sys.stdout = sys.stderr = open(log, "w", buffering=1)
     from scipar.problems import load_plugins
 
-    load_plugins(snakemake.config.get("plugins", []))
+    load_plugins(plugins)

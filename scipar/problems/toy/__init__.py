@@ -73,15 +73,15 @@ TOY = Toy()
 PROBLEMS = [TOY]
 
 # Each target is a dict {variant: function(n) -> float}.
-_K = "scipar.problems.toy.kernels"
+_K, _N = "scipar.problems.toy.kernels", "scipar.problems.toy.numba_kernels"
 # accumulate may reassociate its sum (kernels.py); overwrite has no sum to reorder.
 _NUMBA_FLAGS = "numba: fastmath=reassoc (accumulate)"
 IMPLEMENTATIONS = [
     Implementation("python", "toy", False, False, False, "pure Python loops", f"{_K}:PYTHON"),
     Implementation("cython", "toy", True, True, False, "typed Cython loops, nogil", f"{_K}:CYTHON",
                    build_flags=KERNEL_FLAGS["scipar.problems.toy._toy_cy"]),
-    Implementation("numba-gil", "toy", True, False, False, "@njit holding the GIL", f"{_K}:NUMBA_GIL",
+    Implementation("numba-gil", "toy", True, False, False, "@njit holding the GIL", f"{_N}:NUMBA_GIL",
                    build_flags=_NUMBA_FLAGS),
-    Implementation("numba-nogil", "toy", True, True, False, "@njit(nogil=True)", f"{_K}:NUMBA_NOGIL",
+    Implementation("numba-nogil", "toy", True, True, False, "@njit(nogil=True)", f"{_N}:NUMBA_NOGIL",
                    build_flags=_NUMBA_FLAGS),
 ]

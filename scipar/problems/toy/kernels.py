@@ -10,8 +10,6 @@ Two variants of the loop body:
   the interpreter's in the last digits (relative 1e-9 at most for n <= 1000).
 """
 
-import numba
-
 from scipar.measure.parallel import parallel_map
 from scipar.problems.registry import get_implementation
 from scipar.problems.toy import VARIANTS, _toy_cy
@@ -39,17 +37,8 @@ def accumulate(n):
     return out
 
 
-def _numba(nogil):
-    return {
-        "overwrite": numba.njit(nogil=nogil)(overwrite),
-        "accumulate": numba.njit(nogil=nogil, fastmath={"reassoc"})(accumulate),
-    }
-
-
 PYTHON = {"overwrite": overwrite, "accumulate": accumulate}
 CYTHON = {"overwrite": _toy_cy.overwrite, "accumulate": _toy_cy.accumulate}
-NUMBA_GIL = _numba(nogil=False)
-NUMBA_NOGIL = _numba(nogil=True)
 
 
 def _kernel(n, impl, variant):

@@ -1,0 +1,40 @@
+# Timing jobs under a free-threaded CPython (README, "Free-threaded Python"): its GIL
+# off (interpreter "free-threaded") and on (PYTHON_GIL=1, "free-threaded-gil"). Only
+# the timing jobs run there; Snakemake, the tables and the figures stay on the default
+# interpreter.
+
+
+# Its environment, once: a checkpoint, since which implementations install for that
+# interpreter (Numba may not) is known only when it is built.
+checkpoint free_threaded_environment:
+    output:
+        venv=directory(interpreters.VENV),
+        facts=interpreters.FACTS,
+    log:
+        "logs/interpreters/free-threaded.log",
+    params:
+        python=config.get(interpreters.CONFIG_KEY),
+        impls=free_threaded_impls(),
+    script:
+        "../scripts/free_threaded_environment.py"
+
+
+rule time_under_interpreter:
+    input:
+        unpack(timing_inputs),
+        facts=interpreters.FACTS,
+    output:
+        "results/timings/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}.csv",
+    log:
+        "logs/timings/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}.log",
+    wildcard_constraints:
+        study="|".join(STUDIES),
+        interpreter=f"{interpreters.FREE_THREADED}|{interpreters.FREE_THREADED_GIL}",
+    threads: timed_threads
+    resources:
+        slurm_extra=timed_slurm_extra,
+    params:
+        spec=lambda w, input, output, threads: json.dumps(timing_spec(w, input, output, threads)),
+        env=lambda w: interpreters.job_environment(w.interpreter),
+    shell:
+        "{params.env} {interpreters.VENV}/bin/python -m scipar.workflow.timing {params.spec:q}"
