@@ -12,6 +12,8 @@ checkpoint free_threaded_environment:
         facts=interpreters.FACTS,
     log:
         "logs/interpreters/free-threaded.log",
+    conda:
+        "../envs/scipar.yaml"
     params:
         python=config.get(interpreters.CONFIG_KEY),
         impls=free_threaded_impls(),
@@ -30,11 +32,18 @@ rule time_under_interpreter:
     wildcard_constraints:
         study="|".join(STUDIES),
         interpreter=f"{interpreters.FREE_THREADED}|{interpreters.FREE_THREADED_GIL}",
+    # (The job runs the environment's own interpreter; this file documents where one
+    # may come from.)
+    conda:
+        "../envs/free-threaded.yaml"
     threads: timed_threads
     resources:
         slurm_extra=timed_slurm_extra,
     params:
-        spec=lambda w, input, output, threads: json.dumps(timing_spec(w, input, output, threads)),
+        spec=lambda w, input, output, threads: json.dumps(
+            timing_spec(w, input, output, threads)
+        ),
         env=lambda w: interpreters.job_environment(w.interpreter),
+        python=f"{interpreters.VENV}/bin/python",
     shell:
-        "{params.env} {interpreters.VENV}/bin/python -m scipar.workflow.timing {params.spec:q}"
+        "{params.env} {params.python} -m scipar.workflow.timing {params.spec:q}"

@@ -57,7 +57,7 @@ def time_toy(tmp_path):
 
 def test_chamfer_job_rows(problem):
     table = time_chamfer(problem, job("cython-pruned", "prange", 2), threads=2)
-    configuration = ["study", "study_type", "problem_kind", "problem", "impl", "backend", "workers", "snakemake_threads"]
+    configuration = ["study", "study_type", "problem_kind", "problem", "impl", "interpreter", "backend", "workers", "snakemake_threads"]
     sizes = ["clusters_l", "clusters_r", "n_points_l", "n_points_r", "pairs", "calls", "work", "work_unit"]
     assert list(table.columns) == configuration + sizes + MEASURED
     assert list(table.repeat) == list(range(len(table))) and len(table) >= 3 and table.verified.all()

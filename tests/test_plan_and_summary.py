@@ -178,7 +178,7 @@ def fake_timings(rows, others_cores=0.0, overlapped_with=""):
     out = []
     for study, impl, backend, workers, work, walls in rows:
         for k, wall in enumerate(walls):
-            out.append(dict(study=study, study_type=study, problem_kind="chamfer", problem="P", impl=impl,
+            out.append(dict(study=study, study_type=study, problem_kind="chamfer", problem="P", impl=impl, interpreter="default",
                             backend=backend, workers=workers, repeat=k, loops=10, wall_s=wall, cpu_s=wall * workers,
                             utilisation=workers, compile_s=0.1, work=work, work_unit="point pairs",
                             stop_reason="interval", target_ci=0.05,
@@ -252,7 +252,7 @@ def test_overlapped_and_unchecked_jobs_are_flagged():
     assert "overlap not checked (journal /x: Read-only" in summarise(unchecked).iloc[0]["flags"]
     both = pd.concat([fake_timings([("strong", "numba", "threads", 2, 1, [1.0] * 3)], overlapped_with=other), unchecked,
                       fake_timings([("strong", "numba", "threads", 1, 1, [1.0] * 3)])])
-    assert overlapping_jobs(both) == [(("strong", "P", "numba", "threads", 2), other)]
+    assert overlapping_jobs(both) == [(("strong", "P", "numba", "default", "threads", 2), other)]
 
 
 def test_absurd_worker_counts_are_refused_even_oversubscribed_and_oversubscription_is_said():

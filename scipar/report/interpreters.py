@@ -64,6 +64,8 @@ def headline_rows(table):
     """The conclusion's rows: for each problem's pure-Python implementation, the
     threads' speedup under each interpreter, beside the workshop's sentence."""
     rows = []
+    if table.empty:
+        return rows
     for (kind, instance), group in table[table.impl == "python"].groupby(["problem_kind", "problem"], sort=False):
         by = {r.interpreter: r for r in group.itertuples()}
         speedups = "; ".join(f"{LABELS[i]} x{with_ci(r.speedup, r.speedup_ci_low, r.speedup_ci_high)}"
