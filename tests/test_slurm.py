@@ -78,7 +78,7 @@ def test_tables_and_figures_are_made(slurm_run):
     assert timings.groupby(["study", "problem", "impl", "backend", "workers"]).ngroups == len(plan.timing_jobs(tiny_config(), 2))
     assert timings.verified.all()
     assert "Differences from the workshop" in open(os.path.join(slurm_run, "results/tables/conclusion.md")).read()
-    for study in tiny_config()["studies"]:
+    for study in (name for name, spec in tiny_config()["studies"].items() if "interpreters" not in spec):
         assert os.path.getsize(os.path.join(slurm_run, f"results/figures/{study}.png")) > 10_000
 
 

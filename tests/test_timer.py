@@ -41,9 +41,9 @@ def test_timer_counts_cpu_of_threads():
     # releases the GIL accumulate about twice the CPU of one.
     scipar.toy_kernel(5, "numba-nogil", "accumulate")  # compile outside the timing
     with scipar.Timer() as one:
-        scipar.run_toy(90, "numba-nogil", "accumulate", calls=1)
+        scipar.run_toy(140, "numba-nogil", "accumulate", calls=1)
     with scipar.Timer() as two:
-        scipar.run_toy(90, "numba-nogil", "accumulate", calls=2, backend="threads", workers=2)
+        scipar.run_toy(140, "numba-nogil", "accumulate", calls=2, backend="threads", workers=2)
     assert two.worker_cpu_s == 0.0
     assert two.cpu_s >= 1.6 * one.cpu_s
 
