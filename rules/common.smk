@@ -60,15 +60,20 @@ def timed_slurm_extra(wildcards):
     return "--exclusive" if config.get("exclusive_nodes", False) else ""
 
 
-def timing_inputs(wildcards):
-    job = plan.Job(
+def wildcard_job(wildcards):
+    """The timing job a timing rule's wildcards name."""
+    return plan.Job(
         wildcards.study,
         wildcards.problem,
         wildcards.impl,
         wildcards.backend,
         int(wildcards.workers),
+        wildcards.get("interpreter", interpreters.DEFAULT),
     )
-    return plan.job_inputs(config, job)
+
+
+def timing_inputs(wildcards):
+    return plan.job_inputs(config, wildcard_job(wildcards))
 
 
 def reference_inputs(wildcards):
@@ -76,37 +81,18 @@ def reference_inputs(wildcards):
 
 
 def free_threaded_impls():
-    """{problem: [implementations]} that run under the free-threaded interpreter."""
-    impls = {}
-    for job in JOBS:
-        if job.interpreter != interpreters.DEFAULT:
-            kind = config["studies"][job.study]["problem"]
-            impls[kind] = list(dict.fromkeys(impls.get(kind, []) + [job.impl]))
-    return impls
-
-
-def left_out():
-    """{problem: {impl: why}}: the implementations that do not import under the
-    free-threaded interpreter, once its environment is built (a checkpoint)."""
-    if not free_threaded_impls():
-        return {}
-    with open(checkpoints.free_threaded_environment.get().output.facts) as f:
-        return json.load(f)["left_out"]
+    return plan.free_threaded_impls(config, JOBS)
 
 
 def timed_jobs(studies=None):
-    """The jobs that run (of some studies): all planned, less those left out; only
-    jobs under another interpreter wait for its environment."""
+    """The jobs that run (of some studies): all planned, less those left out under
+    another interpreter, known once its environment is built (a checkpoint); only
+    jobs under another interpreter wait for it."""
     jobs = [job for job in JOBS if studies is None or job.study in studies]
     if all(job.interpreter == interpreters.DEFAULT for job in jobs):
         return jobs
-    skip = left_out()
-    return [
-        job
-        for job in jobs
-        if job.interpreter == interpreters.DEFAULT
-        or job.impl not in skip.get(config["studies"][job.study]["problem"], {})
-    ]
+    with open(checkpoints.free_threaded_environment.get().output.facts) as f:
+        return plan.without_left_out(config, jobs, json.load(f)["left_out"])
 
 
 def study_timings(studies):
@@ -116,26 +102,9 @@ def study_timings(studies):
 
 
 def timing_spec(wildcards, input, output, threads):
-    """What a timing job needs (scipar.workflow.timing), from either timing rule."""
-    job = dict(
-        study=wildcards.study,
-        problem=wildcards.problem,
-        impl=wildcards.impl,
-        backend=wildcards.backend,
-        workers=int(wildcards.workers),
-        interpreter=wildcards.get("interpreter", interpreters.DEFAULT),
-    )
-    name = output[0].removeprefix("results/").removesuffix(".csv")
-    return dict(
-        job=job,
-        study=plan.study_settings(config, wildcards.study),
-        sampling=plan.sampling(config, wildcards.study),
-        inputs={role: path for role, path in input.items() if role != "facts"},
-        threads=threads,
-        output=output[0],
-        log=f"logs/{name}.log",
-        plugins=config.get("plugins", []),
-    )
+    """What a timing job needs, from either timing rule (plan.timing_spec)."""
+    inputs = {role: path for role, path in input.items() if role != "facts"}
+    return plan.timing_spec(config, wildcard_job(wildcards), inputs, output[0], threads)
 
 
 def figure_files(name):

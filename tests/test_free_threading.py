@@ -47,6 +47,19 @@ def test_each_job_runs_under_each_interpreter_with_its_own_path():
                      for suffix in ("", "-free-threaded", "-free-threaded-gil")}
 
 
+def test_left_out_implementations_drop_only_their_jobs_under_that_interpreter():
+    config = dict(repeats=3, seeds=[0], free_threaded_python="/any/python3.13t",
+                  studies={"ft": study(interpreters=["default", "free-threaded"])})
+    jobs = plan.timing_jobs(config)
+    assert plan.free_threaded_impls(config, jobs) == {"toy": ["python", "numba-nogil"]}
+    kept = plan.without_left_out(config, jobs, {"toy": {"numba-nogil": "numba did not install"}})
+    assert {(job.impl, job.interpreter) for job in kept} == {
+        ("python", "default"), ("python", "free-threaded"), ("numba-nogil", "default")}
+    spec = plan.timing_spec(config, kept[-1], {"reference": "r.npz"}, kept[-1].path, 2)
+    assert json.loads(json.dumps(spec))["job"]["interpreter"] == kept[-1].interpreter
+    assert spec["log"] == "logs/" + kept[-1].path.removeprefix("results/").removesuffix(".csv") + ".log"
+
+
 def test_a_study_needing_a_free_threaded_interpreter_is_not_planned_without_one():
     config = dict(repeats=3, seeds=[0], studies={"ft": study(interpreters=["default", "free-threaded"]),
                                                   "plain": study()})
@@ -117,7 +130,7 @@ def test_the_study_runs_under_three_interpreters_and_says_whether_the_workshop_h
     assert builds.loc["free-threaded-gil"].gil_enabled == {True}
     with open(os.path.join(free_threaded_run, "results/interpreters/free-threaded/facts.json")) as f:
         facts = json.load(f)
-    assert facts["free_threaded_build"] and not facts["gil_enabled_after_imports"]
+    assert facts["python_build"] == "free-threaded" and not facts["gil_enabled_after_imports"]
     # Numba has no wheel for CPython 3.13t: its implementation is left out, and why said.
     left_out = facts["left_out"].get("toy", {})
     ran = set(timings[(timings.interpreter == "free-threaded") & (timings.problem_kind == "toy")].impl)
@@ -146,7 +159,7 @@ def test_a_job_fails_naming_the_module_that_switched_the_gil_on(free_threaded_ru
     spec = dict(job=job, study=dict(study_type="gil", problem_name="toy", calls=2), sampling=dict(repeats=3),
                 inputs=dict(reference=f"results/reference/toy/{job['problem']}.npz"), threads=1, output=output,
                 log=str(tmp_path / "job.log"), plugins=["legacyplugin"])
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"} | dict(PYTHONPATH=str(tmp_path))
+    env = interpreters.environment_without_python_gil() | dict(PYTHONPATH=str(tmp_path))
     out = subprocess.run([venv_python, "-m", "scipar.workflow.timing", json.dumps(spec)], cwd=free_threaded_run,
                          env=env, capture_output=True, text=True, timeout=300)
     with open(tmp_path / "job.log") as f:

@@ -17,6 +17,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from scipar.atomic import atomic_path  # noqa: E402
+from scipar.workflow.interpreters import DEFAULT  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -282,6 +283,6 @@ def study_figure(summary, study, paths, baseline=None):
     cells = summary[summary.study == study]
     if cells.empty:
         raise ValueError(f"study {study!r} has no cell in the summary")
-    if (cells.interpreter != "default").any():
+    if (cells.interpreter != DEFAULT).any():
         return interpreters_figure(cells, paths, baseline)
     FIGURES[cells.study_type.iloc[0]](cells, paths, baseline)

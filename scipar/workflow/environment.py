@@ -12,31 +12,29 @@ import os
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from scipar.atomic import atomic_path
-from scipar.workflow.interpreters import GilWatch, InterpreterError, describe, is_gil_enabled
+from scipar.workflow.interpreters import (GilWatch, InterpreterError, describe, environment_without_python_gil,
+                                         is_gil_enabled)
 
 # Installed on their own: what fails to install leaves out the implementations that
 # need it, not the study (Numba has no wheel for CPython 3.13t).
 OPTIONAL = ("numba",)
 
 
-def _requirement_name(requirement):
-    for stop in "<>=!~[; ":
-        requirement = requirement.split(stop)[0]
-    return requirement
-
-
 def requirements():
-    """scipar's own dependencies (its installed metadata), less the optional ones."""
-    names = [_requirement_name(r) for r in metadata.requires("scipar") or [] if "extra ==" not in r]
-    return [name for name in names if name.lower() not in OPTIONAL]
+    """scipar's own dependencies (its installed metadata, extras left out), less the
+    optional ones."""
+    wanted = [Requirement(text) for text in metadata.requires("scipar") or []]
+    return [str(r) for r in wanted if r.marker is None and r.name.lower() not in OPTIONAL]
 
 
 def source_tree():
     """The folder holding scipar's setup.py: the environment installs the same code."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    root = os.path.dirname(root)
+    root = str(Path(__file__).resolve().parents[2])
     if not os.path.exists(os.path.join(root, "setup.py")):
         raise InterpreterError(f"scipar at {root} is not a source tree (no setup.py): install scipar with "
                                "`pip install -e .` from a clone to measure it under another interpreter")
@@ -76,7 +74,7 @@ def build_environment(python, venv, facts_path, impls, log=sys.stdout):
     if not ok:
         raise InterpreterError(f"{python}: scipar did not build for this interpreter: {why}")
     probe = subprocess.run([own, "-m", "scipar.workflow.environment", "probe", json.dumps(impls)],
-                           capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "PYTHON_GIL"})
+                           capture_output=True, text=True, env=environment_without_python_gil())
     log.write(probe.stderr)
     if probe.returncode != 0:
         raise InterpreterError(f"{own}: scipar cannot be imported: {probe.stderr.strip()[-300:]}")

@@ -81,23 +81,25 @@ def gil_state():
                 gil_enabled=is_gil_enabled())
 
 
-_DESCRIBE = ("import json, sys, sysconfig; print(json.dumps(dict(version=sys.version.split()[0], "
-             "free_threaded_build=bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
-             "gil_enabled=sys._is_gil_enabled() if hasattr(sys, '_is_gil_enabled') else True)))")
+def environment_without_python_gil():
+    """This process's environment less PYTHON_GIL, which would hide a module that
+    switches the GIL on (PYTHON_GIL=0) or switch it on itself."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
 
 
 def describe(python):
-    """{version, free_threaded_build, gil_enabled} of the interpreter at `python`;
-    InterpreterError if it is no free-threaded CPython with its GIL off."""
+    """{version, python_build, gil_enabled} of the interpreter at `python` (this file
+    run there: it needs only the standard library); InterpreterError if it is no
+    free-threaded CPython with its GIL off."""
     try:
-        out = subprocess.run([python, "-I", "-c", _DESCRIBE], capture_output=True, text=True, timeout=60,
-                             env={k: v for k, v in os.environ.items() if k != "PYTHON_GIL"})
+        out = subprocess.run([python, "-I", os.path.abspath(__file__)], capture_output=True, text=True, timeout=60,
+                             env=environment_without_python_gil())
     except (OSError, subprocess.SubprocessError) as err:
         raise InterpreterError(f"{python!r} cannot be run ({err}); {HOW_TO_GET}") from None
     if out.returncode != 0:
         raise InterpreterError(f"{python!r} failed to start: {out.stderr.strip()[-300:]}; {HOW_TO_GET}")
     facts = json.loads(out.stdout)
-    if not facts["free_threaded_build"] or facts["gil_enabled"]:
+    if facts["python_build"] != "free-threaded" or facts["gil_enabled"]:
         raise InterpreterError(f"{python!r} (Python {facts['version']}) is not a free-threaded build "
                                f"(Py_GIL_DISABLED unset); {HOW_TO_GET}")
     return facts
@@ -138,3 +140,7 @@ class GilWatch:
             why = "PYTHON_GIL=1 did not switch it on (is this a free-threaded build?)"
         raise InterpreterError(f"interpreter {interpreter!r}: the GIL is {'on' if enabled else 'off'}, "
                                f"configured {'on' if expected else 'off'}: {why}")
+
+
+if __name__ == "__main__":  # describe()'s probe, on the interpreter described
+    print(json.dumps(dict(version=sys.version.split()[0]) | gil_state()))

@@ -13,7 +13,7 @@ In a weak study the name is the one-worker instance's, and the instance grows wi
 workers.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from scipar.problems import get_implementation, get_problem
 from scipar.workflow.interpreters import DEFAULT, interpreters, unplanned_studies
@@ -141,6 +141,32 @@ def timing_jobs(config, cores=None):
                 "('serial' runs one worker only, 'prange' needs an implementation that is parallel inside)")
         jobs += found
     return list(dict.fromkeys(jobs))
+
+
+def free_threaded_impls(config, jobs):
+    """{problem: [implementations]} of the jobs that run under another interpreter:
+    what its environment must load."""
+    impls = {}
+    for job in jobs:
+        if job.interpreter != DEFAULT:
+            impls.setdefault(config["studies"][job.study]["problem"], {})[job.impl] = None
+    return {kind: list(names) for kind, names in impls.items()}
+
+
+def without_left_out(config, jobs, left_out):
+    """The jobs less those under another interpreter whose implementation did not load
+    there (`left_out`: {problem: {impl: why}}, from its environment's facts)."""
+    return [job for job in jobs
+            if job.interpreter == DEFAULT or job.impl not in left_out.get(config["studies"][job.study]["problem"], {})]
+
+
+def timing_spec(config, job, inputs, output, threads):
+    """What a timing job needs (scipar.workflow.timing), JSON-ready: the same from
+    either timing rule."""
+    return dict(job=asdict(job), study=study_settings(config, job.study), sampling=sampling(config, job.study),
+                inputs=dict(inputs), threads=threads, output=output,
+                log="logs/" + output.removeprefix("results/").removesuffix(".csv") + ".log",
+                plugins=config.get("plugins", []))
 
 
 class NoJobError(ValueError):
