@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import scipar
-from scipar.problems.chamfer.bounds import chamfer_lower_bounds, mean_gap_bounds
+from scipar.problems.chamfer._chamfer_cy import pruned_solve
+from scipar.problems.chamfer.bounds import chamfer_lower_bounds, cluster_summaries, mean_gap_bounds, pair_estimates
 from helpers import random_problem
 
 FASTEST = "cython-pruned"
@@ -29,6 +30,9 @@ def _adversarial():
         ("single points", [np.zeros((1, 3)), np.ones((1, 3))], [np.full((1, 3), 2.0), np.zeros((1, 3))]),
         ("flat boxes", [np.c_[blob[:, :2], np.zeros(40)]], [np.c_[blob[:, :2] + 1, np.full(40, 0.5)]]),
         ("a line through a box", [np.c_[np.linspace(-5, 5, 30), np.zeros((30, 2))]], [blob]),
+        # The solver's guesses (bounds.pair_estimates) point the wrong way here: a sparse
+        # copy has the blob's moments, the dense shifted copy does not.
+        ("misleading guesses", [blob, blob[::8] * 2], [blob[::8], blob * 2 + 0.05, blob[:3]]),
     ]
 
 
@@ -59,10 +63,43 @@ def test_the_mean_gap_is_tighter_than_the_centroid_bound_and_exact_for_far_point
     L, R = random_problem(3, n_left=9, n_right=7, max_size=30)
     assert (mean_gap_bounds(L, R) >= chamfer_lower_bounds(L, R) * (1 - 1e-12)).all()  # Jensen
     # Points on a line, beyond each other's boxes: every box distance is the point
-    # distance, so the bound is the Chamfer distance, max(9, (9 + 10) / 2).
+    # distance, so the bound is the Chamfer distance, max(9, (9 + 10) / 2), less what
+    # the single-precision square roots take off to stay below it (1e-6 relative).
     L = scipar.ClusterSet.from_clusters([np.array([[10.0, 0.0, 0.0]])])
     R = scipar.ClusterSet.from_clusters([np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])])
-    assert mean_gap_bounds(L, R)[0, 0] == 9.5 == scipar.chamfer_matrix(L, R, impl="reference")[0, 0]
+    assert scipar.chamfer_matrix(L, R, impl="reference")[0, 0] == 9.5
+    assert 9.5 * (1 - 2e-6) < mean_gap_bounds(L, R)[0, 0] <= 9.5
+    # Squares beyond the float range still give a bound (coordinates reach 1e150).
+    far = scipar.ClusterSet.from_clusters([np.array([[1e150, 0.0, 0.0]])])
+    assert 0 < mean_gap_bounds(far, R)[0, 0] <= 1e150
+
+
+def test_cluster_summaries_and_guesses():
+    L, R = random_problem(4, n_left=9, n_right=7, max_size=30)
+    centre, spread, spacing, low, high = cluster_summaries(L, workers=2)
+    for k, c in enumerate(L.clusters):
+        assert np.allclose(centre[k], c.mean(axis=0)) and np.allclose(spread[k], c.std(axis=0))
+        assert np.array_equal(low[k], c.min(axis=0)) and np.array_equal(high[k], c.max(axis=0))
+        assert np.isclose(spacing[k], np.cbrt(np.prod(c.std(axis=0)) / len(c)))
+    lower, likely, from_r, (low_l, _), _ = pair_estimates(L, R, 2, 6)
+    (c_r, s_r, sp_r, *_), (c_l, s_l, sp_l) = cluster_summaries(R), (centre[2:6], spread[2:6], spacing[2:6])
+    assert np.allclose(likely, ((c_l[:, None] - c_r) ** 2).sum(2) + ((s_l[:, None] - s_r) ** 2).sum(2))
+    out_l = 4 * sp_r + np.maximum(s_l[:, None] - s_r, 0).sum(2)
+    out_r = 4 * sp_l[:, None] + np.maximum(s_r - s_l[:, None], 0).sum(2)
+    assert np.array_equal(from_r, (out_r > out_l).astype(np.int8)) and 0 < from_r.mean() < 1
+    assert np.array_equal(lower, chamfer_lower_bounds(L, R)[2:6]) and np.array_equal(low_l, low[2:6])
+
+
+@pytest.mark.parametrize("left, right", [((60, 200, 3), (30, 450, 4)), ((45, 80, 1), (35, 50, 2))])
+def test_pruned_distances_are_the_plain_kernels_bit_for_bit(left, right):
+    # Four rows at a time, rows taken from either side: the same squares, summed in the
+    # same order, so the column minima it returns are the cython kernel's exactly.
+    L, R = scipar.gen_clusters(*left), scipar.gen_clusters(*right)
+    assert 0 < pair_estimates(L, R)[2].mean() < 1  # both orientations occur
+    matrix = scipar.chamfer_matrix(L, R, impl="cython")
+    near, best, rows = pruned_solve(L, R, 0, len(L))
+    assert np.array_equal(best, matrix.min(axis=0)) and np.array_equal(rows, matrix.argmin(axis=0))
+    assert np.array_equal(near, matrix.argmin(axis=1))
 
 
 # Smaller siblings of the paper's problems: the 83,219-point problem with fewer

@@ -3,14 +3,15 @@
 
 Same algorithm as the `numba` kernel (structure of arrays, squared distances, both
 directions of a cluster pair in one pass). setup.py builds it with the flags that let
-gcc vectorise the minimum over squared distances; sums stay in order. Those flags let
+gcc vectorise the minimum over squared distances; sums stay in order. cython-pruned
+(pruned_solve) adds bounds, guesses and a loop that takes four points at a time. Those flags let
 gcc assume that no value is infinite, so "none yet" and "proved too far" are DBL_MAX,
 above every squared distance of bounded coordinates (datasets.MAX_COORDINATE).
 """
 
 from cython.parallel cimport parallel, prange, threadid
-from libc.float cimport DBL_MAX
-from libc.math cimport fmax, sqrt
+from libc.float cimport DBL_MAX, FLT_MAX
+from libc.math cimport cbrt, fmax, sqrt, sqrtf
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
@@ -32,10 +33,80 @@ cdef extern from *:
     void relaxed_store(double* p, double v) noexcept nogil
 
 
+cdef inline double row_min(
+    double x, double y, double z, const double* xr, const double* yr, const double* zr, Py_ssize_t nb,
+    double* colmin,
+) noexcept nogil:
+    """The smallest squared distance from (x, y, z) to the nb points; lowers colmin to it."""
+    cdef Py_ssize_t b
+    cdef double dx, dy, dz, d2, rowmin = DBL_MAX
+    for b in range(nb):
+        dx = x - xr[b]
+        dy = y - yr[b]
+        dz = z - zr[b]
+        d2 = dx * dx + dy * dy + dz * dz
+        rowmin = d2 if d2 < rowmin else rowmin
+        colmin[b] = d2 if d2 < colmin[b] else colmin[b]
+    return rowmin
+
+
+cdef inline void four_rows(
+    const double* xs, const double* ys, const double* zs,
+    const double* xr, const double* yr, const double* zr, Py_ssize_t nb, double* colmin, double* left,
+) noexcept nogil:
+    """row_min of four points at once, their square roots added to *left in order (the
+    sum of the plain loop, bit for bit): each point of B and its colmin are loaded once
+    for the four."""
+    cdef Py_ssize_t b
+    cdef double bx, by, bz, dx, dy, dz, d0, d1, d2, d3, c
+    cdef double m0 = DBL_MAX, m1 = DBL_MAX, m2 = DBL_MAX, m3 = DBL_MAX
+    for b in range(nb):
+        bx = xr[b]
+        by = yr[b]
+        bz = zr[b]
+        dx = xs[0] - bx; dy = ys[0] - by; dz = zs[0] - bz
+        d0 = dx * dx + dy * dy + dz * dz
+        dx = xs[1] - bx; dy = ys[1] - by; dz = zs[1] - bz
+        d1 = dx * dx + dy * dy + dz * dz
+        dx = xs[2] - bx; dy = ys[2] - by; dz = zs[2] - bz
+        d2 = dx * dx + dy * dy + dz * dz
+        dx = xs[3] - bx; dy = ys[3] - by; dz = zs[3] - bz
+        d3 = dx * dx + dy * dy + dz * dz
+        m0 = d0 if d0 < m0 else m0
+        m1 = d1 if d1 < m1 else m1
+        m2 = d2 if d2 < m2 else m2
+        m3 = d3 if d3 < m3 else m3
+        c = colmin[b]
+        c = d0 if d0 < c else c
+        c = d1 if d1 < c else c
+        c = d2 if d2 < c else c
+        colmin[b] = d3 if d3 < c else c
+    left[0] += sqrt(m0)
+    left[0] += sqrt(m1)
+    left[0] += sqrt(m2)
+    left[0] += sqrt(m3)
+
+
+cdef inline double sum_of(const double* v, Py_ssize_t n) noexcept nogil:
+    """The sum of v[:n] in four interleaved partial sums, which gcc keeps in one vector
+    register: a bound needs no particular order (the callers allow for rounding), and
+    one running sum would wait for each addition."""
+    cdef Py_ssize_t a
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    for a in range(0, n - 3, 4):
+        s0 += v[a]
+        s1 += v[a + 1]
+        s2 += v[a + 2]
+        s3 += v[a + 3]
+    for a in range(n - n % 4, n):
+        s0 += v[a]
+    return (s0 + s1) + (s2 + s3)
+
+
 cdef double fused_pair(
     const double* xs, const double* ys, const double* zs, Py_ssize_t na,
     const double* xr, const double* yr, const double* zr, Py_ssize_t nb,
-    double* colmin, double limit, const double* near_l, int64_t* visited,
+    double* colmin, double limit, const double* near_l, int64_t* visited, bint blocked,
 ) noexcept nogil:
     """The Chamfer distance of the pair, or DBL_MAX as soon as it is proved > limit;
     adds the point pairs it evaluated to *visited, if given.
@@ -44,37 +115,32 @@ cdef double fused_pair(
     rounding is monotone), so once its running sum / na exceeds `limit` the distance
     does too. `near_l`, if given, holds for each point of L a lower bound of its
     distance to R: the points not yet visited then add at least the sum of theirs, so
-    the proof comes sooner. limit = DBL_MAX computes the distance.
+    the proof comes sooner. limit = DBL_MAX computes the distance. `blocked` takes the
+    points of L four at a time (four_rows), checking the proof after each four; the
+    plain loop is the C yardstick's, for comparing compilers on the same code.
     """
-    cdef Py_ssize_t a, b
-    cdef double x, y, z, dx, dy, dz, d2, rowmin
+    cdef Py_ssize_t a = 0, b, k, step = 4 if blocked else 1
     cdef double left = 0.0, right = 0.0, rest = 0.0, slack
     if near_l != NULL:
-        for a in range(na):
-            rest += near_l[a]
+        rest = sum_of(near_l, na)
     # The running `rest` drifts by rounding (at most na ulps of its start): no proof
     # within that.
     slack = 1e-12 * rest
     for b in range(nb):
         colmin[b] = DBL_MAX
-    for a in range(na):
-        x = xs[a]
-        y = ys[a]
-        z = zs[a]
-        rowmin = DBL_MAX
-        for b in range(nb):
-            dx = x - xr[b]
-            dy = y - yr[b]
-            dz = z - zr[b]
-            d2 = dx * dx + dy * dy + dz * dz
-            rowmin = d2 if d2 < rowmin else rowmin
-            colmin[b] = d2 if d2 < colmin[b] else colmin[b]
-        left += sqrt(rowmin)
+    while a < na:
+        if step == 4 and a + 4 <= na:
+            four_rows(&xs[a], &ys[a], &zs[a], xr, yr, zr, nb, colmin, &left)
+        else:
+            step = 1
+            left += sqrt(row_min(xs[a], ys[a], zs[a], xr, yr, zr, nb, colmin))
         if near_l != NULL:
-            rest -= near_l[a]
+            for k in range(a, a + step):
+                rest -= near_l[k]
+        a += step
         if (left + rest - slack) / na > limit:
             if visited != NULL:
-                visited[0] += (a + 1) * nb
+                visited[0] += a * nb
             return DBL_MAX
     if visited != NULL:
         visited[0] += na * nb
@@ -89,12 +155,13 @@ cdef inline double pair_at(
     const double[:, ::1] soa_l, const int64_t[::1] off_l,
     const double[:, ::1] soa_r, const int64_t[::1] off_r,
     Py_ssize_t i, Py_ssize_t j, double* colmin, double limit, const double* near_l, int64_t* visited,
+    bint blocked,
 ) noexcept nogil:
     cdef Py_ssize_t a0 = off_l[i], b0 = off_r[j]
     return fused_pair(
         &soa_l[0, a0], &soa_l[1, a0], &soa_l[2, a0], off_l[i + 1] - a0,
         &soa_r[0, b0], &soa_r[1, b0], &soa_r[2, b0], off_r[j + 1] - b0,
-        colmin, limit, near_l, visited,
+        colmin, limit, near_l, visited, blocked,
     )
 
 
@@ -105,7 +172,7 @@ cdef void fused_row(
 ) noexcept nogil:
     cdef Py_ssize_t j
     for j in range(off_r.shape[0] - 1):
-        out_row[j] = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, DBL_MAX, NULL, NULL)
+        out_row[j] = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, DBL_MAX, NULL, NULL, False)
 
 
 def fused_rows(
@@ -149,38 +216,91 @@ cdef inline double point_to_box(const double* p, const double* low, const double
     return sqrt(total)
 
 
-def box_bounds(
-    const double[:, ::1] centre_l, const double[:, ::1] low_l, const double[:, ::1] high_l,
-    const double[:, ::1] centre_r, const double[:, ::1] low_r, const double[:, ::1] high_r,
-    int workers, double[:, ::1] out,
-):
-    """out[i, j] = max(distance from centroid i of L to box j of R, and back): see bounds.py."""
-    cdef Py_ssize_t i, j
-    cdef double there, back
+def cluster_summaries(const double[:, ::1] soa, const int64_t[::1] off, int workers):
+    """(centroids, per-axis standard deviations, box minima, box maxima) of every
+    cluster, (k, 3) each, and the typical spacing of its points, (k,): (product of the
+    deviations / size)^(1/3). Two passes over the points per cluster (bounds.py)."""
+    cdef Py_ssize_t k = off.shape[0] - 1, c, a, axis
+    centre_np, spread_np, low_np, high_np = (np.empty((k, 3)) for _ in range(4))
+    spacing_np = np.empty(k)
+    cdef double[:, ::1] centre = centre_np, spread = spread_np, low = low_np, high = high_np
+    cdef double[::1] spacing = spacing_np
+    cdef double v, total, lo, hi, mean, squares
     with nogil:
-        for i in prange(out.shape[0], num_threads=workers, schedule="static"):
-            for j in range(out.shape[1]):
+        for c in prange(k, num_threads=workers, schedule="static"):
+            for axis in range(3):
+                total = 0.0
+                lo = soa[axis, off[c]]
+                hi = lo
+                for a in range(off[c], off[c + 1]):
+                    v = soa[axis, a]
+                    total = total + v
+                    lo = v if v < lo else lo
+                    hi = v if v > hi else hi
+                mean = total / (off[c + 1] - off[c])
+                squares = 0.0
+                for a in range(off[c], off[c + 1]):
+                    squares = squares + (soa[axis, a] - mean) * (soa[axis, a] - mean)
+                centre[c, axis] = mean
+                spread[c, axis] = sqrt(squares / (off[c + 1] - off[c]))
+                low[c, axis] = lo
+                high[c, axis] = hi
+            spacing[c] = cbrt(spread[c, 0] * spread[c, 1] * spread[c, 2] / (off[c + 1] - off[c]))
+    return centre_np, spread_np, spacing_np, low_np, high_np
+
+
+def pair_estimates(
+    const double[:, ::1] centre_l, const double[:, ::1] spread_l, const double[::1] spacing_l,
+    const double[:, ::1] low_l, const double[:, ::1] high_l,
+    const double[:, ::1] centre_r, const double[:, ::1] spread_r, const double[::1] spacing_r,
+    const double[:, ::1] low_r, const double[:, ::1] high_r,
+    int workers, double[:, ::1] lower, double[:, ::1] likely, signed char[:, ::1] from_r,
+):
+    """For every pair (i, j), see bounds.pair_estimates: lower[i, j], the centroid
+    bound; likely[i, j], the guessed distance; from_r[i, j] = 1 where the directed mean
+    from R's cluster is guessed the larger."""
+    cdef Py_ssize_t i, j, axis
+    cdef double there, back, guess, d, out_l, out_r
+    with nogil:
+        for i in prange(lower.shape[0], num_threads=workers, schedule="static"):
+            for j in range(lower.shape[1]):
                 there = point_to_box(&centre_l[i, 0], &low_r[j, 0], &high_r[j, 0])
                 back = point_to_box(&centre_r[j, 0], &low_l[i, 0], &high_l[i, 0])
-                out[i, j] = there if there > back else back
+                lower[i, j] = there if there > back else back
+                guess = 0.0
+                out_l = 4 * spacing_r[j]
+                out_r = 4 * spacing_l[i]
+                for axis in range(3):
+                    d = centre_l[i, axis] - centre_r[j, axis]
+                    guess = guess + d * d
+                    d = spread_l[i, axis] - spread_r[j, axis]
+                    guess = guess + d * d
+                    out_l = out_l + fmax(d, 0.0)
+                    out_r = out_r + fmax(-d, 0.0)
+                likely[i, j] = guess
+                from_r[i, j] = out_r > out_l
 
 
 cdef double mean_gap(
     const double* xs, const double* ys, const double* zs, Py_ssize_t n,
     const double* low, const double* high, double* gaps,
 ) noexcept nogil:
-    """Mean distance from n points to a box; each point's in gaps[a] (a loop gcc
-    vectorises, square roots included)."""
+    """A lower bound of the mean distance from n points to a box; each point's in
+    gaps[a] (a loop gcc vectorises, square roots included).
+
+    The square roots are taken in single precision, four times as many per instruction
+    as in double: the float's rounding (< 2e-7 relative in all) is taken off again, so
+    each gap stays at most the point's true distance to the box. Squares beyond the
+    float range (coordinates reach 1e150) count as FLT_MAX: still a lower bound."""
     cdef Py_ssize_t a
-    cdef double gx, gy, gz, total = 0.0
+    cdef double gx, gy, gz, g2
     for a in range(n):
         gx = fmax(fmax(low[0] - xs[a], xs[a] - high[0]), 0.0)
         gy = fmax(fmax(low[1] - ys[a], ys[a] - high[1]), 0.0)
         gz = fmax(fmax(low[2] - zs[a], zs[a] - high[2]), 0.0)
-        gaps[a] = sqrt(gx * gx + gy * gy + gz * gz)
-    for a in range(n):
-        total += gaps[a]
-    return total / n
+        g2 = gx * gx + gy * gy + gz * gz
+        gaps[a] = sqrtf(<float> (g2 if g2 < FLT_MAX else FLT_MAX)) * (1 - 1e-6)
+    return sum_of(gaps, n) / n
 
 
 cdef double pair_gap(
@@ -218,23 +338,39 @@ def mean_gap_bounds(
                                      &gaps_l[0], &gaps_r[0], DBL_MAX)
 
 
+cdef inline void column_seen(
+    double d, Py_ssize_t i, Py_ssize_t j, Py_ssize_t t,
+    double[:, ::1] col_best, int64_t[:, ::1] col_arg, double[::1] seen,
+) noexcept nogil:
+    """Record distance d of pair (i, j) in thread t's column minima and in seen[j]."""
+    if d < col_best[t, j] or (d == col_best[t, j] and i < col_arg[t, j]):
+        col_best[t, j] = d
+        col_arg[t, j] = i
+    if d < relaxed_load(&seen[j]):
+        relaxed_store(&seen[j], d)
+
+
 def pruned_rows(
     const double[:, ::1] soa_l, const int64_t[::1] off_l,
     const double[:, ::1] soa_r, const int64_t[::1] off_r,
     Py_ssize_t start, Py_ssize_t stop, int workers,
-    const double[:, ::1] lower, const int64_t[:, ::1] order,
+    const double[:, ::1] lower, const int64_t[:, ::1] order, const int64_t[::1] seed_col, const signed char[:, ::1] from_r,
     const double[:, ::1] low_l, const double[:, ::1] high_l, const double[:, ::1] low_r, const double[:, ::1] high_r,
     int64_t[::1] near, double[:, ::1] col_best, int64_t[:, ::1] col_arg, double[::1] seen, int64_t[::1] visited,
 ):
     """Nearest R cluster of rows [start, stop) of L, and each thread's column minima.
 
-    Row i visits the R clusters in increasing order of `lower`, a lower bound of the
-    distance (the centroid-to-box bound). A pair is skipped when a bound exceeds both
-    the row's best distance so far and a distance already computed in its column:
-    first `lower`, then the tighter mean distance of the points to the other's box
-    (pair_gap). A pair computed is abandoned as soon as it is proved to exceed both,
-    the points' box distances standing in for those not yet visited. It can then be
-    neither minimum nor tie. Everything computed is exact. `seen[j]`, shared by the
+    First the guesses (bounds.pair_estimates) are computed: each row's first cluster in
+    `order` (its likely nearest) and each column's `seed_col` row, so that every row
+    and column starts with a distance close to its minimum. Then row i visits the other
+    R clusters in `order`. A pair is skipped when a bound exceeds both the row's best
+    distance so far and a distance already computed in its column: first `lower` (the
+    centroid-to-box bound), then the tighter mean distance of the points to the other's
+    box (pair_gap). A pair computed is abandoned as soon as it is proved to exceed both,
+    the points' box distances standing in for those not yet visited; its rows are the
+    points of the cluster whose directed mean is likely the larger (`from_r`), as that
+    is the direction that can prove it. It can then be neither minimum nor tie.
+    Everything computed is exact, and equals the plain kernel's bit for bit. `seen[j]`, shared by the
     threads, holds some distance computed in column j (a lost update leaves a larger
     one, which is still a valid bound); the answer itself comes from each thread's own
     col_best and col_arg. low_l and high_l are the boxes of rows [start, stop);
@@ -246,50 +382,76 @@ def pruned_rows(
     cdef int64_t arg
     cdef double* colmin
     cdef double* gaps
+    cdef double* gaps_r
+    cdef Py_ssize_t largest = max(largest_l, largest_r)
+    cdef double[::1] row_seed = np.empty(stop - start)
+    cdef double[::1] col_seed = np.empty(nr)
     with nogil, parallel(num_threads=workers):
         t = threadid()
-        colmin = <double*> malloc(largest_r * sizeof(double))  # also the scratch of pair_gap
+        colmin = <double*> malloc(largest * sizeof(double))
         gaps = <double*> malloc(largest_l * sizeof(double))
+        gaps_r = <double*> malloc(largest_r * sizeof(double))
         for i in prange(start, stop, schedule="dynamic"):
-            best = DBL_MAX
-            arg = -1
-            for k in range(nr):
+            j = order[i - start, 0]
+            d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, DBL_MAX, NULL, &visited[t], True)
+            row_seed[i - start] = d
+            column_seen(d, i, j, t, col_best, col_arg, seen)
+        for j in prange(nr, schedule="dynamic"):
+            i = seed_col[j]
+            if order[i - start, 0] != j:
+                # Abandoned (DBL_MAX) if proved worse than its row's and its column's seeds.
+                column = relaxed_load(&seen[j])
+                limit = row_seed[i - start] if row_seed[i - start] > column else column
+                d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, NULL, &visited[t], True)
+                col_seed[j] = d
+                column_seen(d, i, j, t, col_best, col_arg, seen)
+        for i in prange(start, stop, schedule="dynamic"):
+            best = row_seed[i - start]
+            arg = order[i - start, 0]
+            for k in range(1, nr):
                 j = order[i - start, k]
+                if seed_col[j] == i:  # computed above, in its column already
+                    d = col_seed[j]
+                    if d < best or (d == best and j < arg):
+                        best = d
+                        arg = j
+                    continue
                 column = relaxed_load(&seen[j])
                 limit = best if best > column else column
                 # (1 - 1e-12): a bound equal to a distance up to rounding is no proof
                 if lower[i - start, j] * (1 - 1e-12) > limit:
                     continue
                 if pair_gap(soa_l, off_l, low_l, high_l, soa_r, off_r, low_r, high_r, i, j, i - start,
-                            gaps, colmin, limit) * (1 - 1e-12) > limit:
+                            gaps, gaps_r, limit) * (1 - 1e-12) > limit:
                     continue
-                d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, gaps, &visited[t])
+                if from_r[i - start, j]:  # abandon on the direction likely the larger
+                    d = pair_at(soa_r, off_r, soa_l, off_l, j, i, colmin, limit, gaps_r, &visited[t], True)
+                else:
+                    d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, gaps, &visited[t], True)
                 if d < best or (d == best and j < arg):
                     best = d
                     arg = j
-                if d < col_best[t, j] or (d == col_best[t, j] and i < col_arg[t, j]):
-                    col_best[t, j] = d
-                    col_arg[t, j] = i
-                if d < relaxed_load(&seen[j]):
-                    relaxed_store(&seen[j], d)
+                column_seen(d, i, j, t, col_best, col_arg, seen)
             near[i - start] = arg
         free(colmin)
         free(gaps)
+        free(gaps_r)
 
 
 def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1, stats=None):
     """solve_rows for cython-pruned: (nearest R of rows [start, stop), column minima, rows).
     A dict `stats` receives "point_pairs_evaluated" (benchmarks/chamfer_performance.py)."""
-    from scipar.problems.chamfer.bounds import pruning_bounds
+    from scipar.problems.chamfer.bounds import pair_estimates
 
-    lower, (_, low_l, high_l), (_, low_r, high_r) = pruning_bounds(L, R, start, stop, workers)
-    order = np.argsort(lower, axis=1)
+    lower, likely, from_r, (low_l, high_l), (low_r, high_r) = pair_estimates(L, R, start, stop, workers)
+    order = np.argsort(likely, axis=1)
+    seed_col = start + np.argmin(likely, axis=0)
     near = np.empty(stop - start, dtype=np.int64)
     col_best = np.full((workers, len(R)), DBL_MAX)
     col_arg = np.full((workers, len(R)), -1, dtype=np.int64)
     seen = np.full(len(R), DBL_MAX)
     visited = np.zeros(workers, dtype=np.int64)
-    pruned_rows(L.soa, L.offsets, R.soa, R.offsets, start, stop, workers, lower, order,
+    pruned_rows(L.soa, L.offsets, R.soa, R.offsets, start, stop, workers, lower, order, seed_col, from_r,
                 low_l, high_l, low_r, high_r, near, col_best, col_arg, seen, visited)
     if stats is not None:
         stats["point_pairs_evaluated"] = int(visited.sum())

@@ -17,29 +17,48 @@ distance (the larger directed mean) is at least the larger of the two directions
 import numpy as np
 
 
-def cluster_boxes(S):
-    """Centroids, box minima and box maxima of every cluster of a ClusterSet: (k, 3) each."""
-    starts = S.offsets[:-1]
-    centroids = np.add.reduceat(S.points, starts) / S.sizes[:, None]
-    return centroids, np.minimum.reduceat(S.points, starts), np.maximum.reduceat(S.points, starts)
+def cluster_summaries(S, workers=1):
+    """(centroids, per-axis standard deviations, typical spacing of the points, box
+    minima, box maxima) of every cluster of a ClusterSet: (k, 3) each but the spacing,
+    (k,): (product of the deviations / size)^(1/3)."""
+    from scipar.problems.chamfer._chamfer_cy import cluster_summaries as kernel
+
+    return kernel(S.soa, S.offsets, workers)
 
 
-def pruning_bounds(L, R, start=0, stop=None, workers=1):
-    """The centroid bounds of rows [start, stop) of L against R, (stop - start, |R|), and
-    the boxes they came from: (bounds, L's boxes of those rows, R's boxes)."""
-    from scipar.problems.chamfer._chamfer_cy import box_bounds
+def pair_estimates(L, R, start=0, stop=None, workers=1):
+    """What cython-pruned knows of rows [start, stop) of L against R before it computes
+    a distance: (centroid bounds, likely distances, from_r, (box minima, maxima) of
+    those rows of L, (box minima, maxima) of R); the matrices are (stop - start, |R|).
+
+    Only the bounds are proofs. The rest are guesses that decide the order of the work,
+    never its result:
+    - the likely distance, the 2-Wasserstein distance of the clusters' axis-aligned
+      normal fits, squared (|centroid difference|^2 + |spread difference|^2): the
+      solver computes the likeliest pairs first, so that its limits start close to the
+      minima;
+    - from_r (int8), 1 where the directed mean from R's cluster is likely the larger:
+      the solver takes that cluster's points as rows, so that it can abandon the pair
+      on the direction that exceeds the limit. A directed mean from X to Y grows with
+      Y's point spacing and with X's spread beyond Y's; the guess weighs them
+      4 * spacing(Y) + sum over axes of max(0, spread(X) - spread(Y)), the weight that
+      agreed best with the true larger direction on the paper problem (87 % of the
+      pairs near a minimum).
+    """
+    from scipar.problems.chamfer._chamfer_cy import pair_estimates as kernel
 
     stop = len(L) if stop is None else stop
-    left = [np.ascontiguousarray(x[start:stop]) for x in cluster_boxes(L)]
-    right = cluster_boxes(R)
-    out = np.empty((stop - start, len(R)))
-    box_bounds(*left, *right, workers, out)
-    return out, left, right
+    left = [np.ascontiguousarray(x[start:stop]) for x in cluster_summaries(L, workers)]
+    right = cluster_summaries(R, workers)
+    shape = (stop - start, len(R))
+    lower, likely, from_r = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int8)
+    kernel(*left, *right, workers, lower, likely, from_r)
+    return lower, likely, from_r, left[3:], right[3:]
 
 
 def chamfer_lower_bounds(L, R, start=0, stop=None, workers=1):
     """(stop - start, |R|) centroid bounds of the Chamfer distances of rows [start, stop) of L."""
-    return pruning_bounds(L, R, start, stop, workers)[0]
+    return pair_estimates(L, R, start, stop, workers)[0]
 
 
 def mean_gap_bounds(L, R):
@@ -47,7 +66,7 @@ def mean_gap_bounds(L, R):
     from each cluster's points to the other's box, in both directions."""
     from scipar.problems.chamfer._chamfer_cy import mean_gap_bounds as kernel
 
-    (_, low_l, high_l), (_, low_r, high_r) = cluster_boxes(L), cluster_boxes(R)
+    (*_, low_l, high_l), (*_, low_r, high_r) = cluster_summaries(L), cluster_summaries(R)
     out = np.empty((len(L), len(R)))
     kernel(L.soa, L.offsets, low_l, high_l, R.soa, R.offsets, low_r, high_r, out)
     return out
