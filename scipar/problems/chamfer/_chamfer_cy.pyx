@@ -3,10 +3,12 @@
 
 Same algorithm as the `numba` kernel (structure of arrays, squared distances, both
 directions of a cluster pair in one pass). setup.py builds it with the flags that let
-gcc vectorise the minimum over squared distances; sums stay in order. cython-pruned
-(pruned_solve) adds bounds, guesses and a loop that takes four points at a time. Those flags let
+gcc vectorise the minimum over squared distances; sums stay in order. Those flags let
 gcc assume that no value is infinite, so "none yet" and "proved too far" are DBL_MAX,
 above every squared distance of bounded coordinates (datasets.MAX_COORDINATE).
+
+cython-pruned (pruned_solve) adds bounds, guesses and a loop that takes four points at
+a time; its distances are the plain kernel's, bit for bit.
 """
 
 from cython.parallel cimport parallel, prange, threadid
@@ -311,7 +313,8 @@ cdef double pair_gap(
     """The larger of the mean distance from cluster i of L to the box of cluster j of R
     and back: a lower bound of their Chamfer distance (bounds.py), or the first
     direction's alone once it exceeds `limit`. `row` is i's row in low_l and high_l;
-    gaps_l receives each point of i's distance to j's box, gaps_r is scratch."""
+    gaps_l receives each point of i's distance to j's box, gaps_r each point of j's
+    distance to i's box (when that direction is reached)."""
     cdef Py_ssize_t a0 = off_l[i], b0 = off_r[j]
     cdef double there = mean_gap(&soa_l[0, a0], &soa_l[1, a0], &soa_l[2, a0], off_l[i + 1] - a0,
                                  &low_r[j, 0], &high_r[j, 0], gaps_l)
@@ -370,10 +373,10 @@ def pruned_rows(
     the points' box distances standing in for those not yet visited; its rows are the
     points of the cluster whose directed mean is likely the larger (`from_r`), as that
     is the direction that can prove it. It can then be neither minimum nor tie.
-    Everything computed is exact, and equals the plain kernel's bit for bit. `seen[j]`, shared by the
-    threads, holds some distance computed in column j (a lost update leaves a larger
-    one, which is still a valid bound); the answer itself comes from each thread's own
-    col_best and col_arg. low_l and high_l are the boxes of rows [start, stop);
+    Everything computed is exact, and equals the plain kernel's bit for bit.
+    `seen[j]`, shared by the threads, holds some distance computed in column j (a lost
+    update leaves a larger one, which is still a valid bound); the answer itself comes
+    from each thread's own col_best and col_arg. low_l and high_l are the boxes of rows [start, stop);
     visited[t] counts the point pairs thread t evaluated.
     """
     cdef Py_ssize_t i, k, j, t, nr = off_r.shape[0] - 1

@@ -1,4 +1,5 @@
-"""Cheap lower bounds of Chamfer distances, for skipping cluster pairs that cannot be nearest.
+"""Cheap lower bounds of Chamfer distances, for skipping cluster pairs that cannot be
+nearest, and the guesses that order cython-pruned's work (pair_estimates).
 
 For clusters A and B, let b(a) be the point of B nearest to a; b(a) lies in B's
 bounding box. Two bounds of the directed mean from A follow, and the symmetric Chamfer
