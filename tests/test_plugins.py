@@ -167,3 +167,16 @@ def test_a_plugin_that_cannot_be_imported_stops_the_run_before_any_job(tmp_path)
     assert out.returncode != 0
     assert "config: plugins: plugin 'pairhist_typo' (config key plugins): cannot be imported" in out.stdout + out.stderr
     assert not os.path.exists(os.path.join(workdir, "results"))
+
+
+def test_lookups_after_the_first_do_not_scan_the_entry_points_again(monkeypatch):
+    # A scan costs milliseconds, and timed solves look their implementation up.
+    load_plugins()
+
+    def scan(**kwargs):
+        raise AssertionError("entry points scanned again")
+
+    monkeypatch.setattr(registry.metadata, "entry_points", scan)
+    assert get_implementation("cython-pruned", "chamfer").name == "cython-pruned"
+    with pytest.raises(AssertionError, match="scanned again"):
+        load_plugins()  # an explicit call still looks again

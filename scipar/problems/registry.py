@@ -29,6 +29,7 @@ _PROBLEMS = {}  # name -> Problem
 _IMPLEMENTATIONS = {}  # (problem, name) -> Implementation
 _FROM = {}  # problem name or (problem, impl) -> the plug-in that registered it
 _LOADED = set()
+_scanned = False  # True once load_plugins has run: lookups then skip the entry-point scan
 
 
 class PluginError(ValueError):
@@ -37,12 +38,14 @@ class PluginError(ValueError):
 
 def load_plugins(modules=()):
     """Register scipar's problems, the installed plug-ins' and `modules`; each once."""
+    global _scanned
     for module in BUILTIN:
         _load(module, "scipar")
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         _load(entry.value, f"entry point {entry.name!r} of group {ENTRY_POINT_GROUP}")
     for module in modules:
         _load(module, "config key plugins")
+    _scanned = True
 
 
 def _load(module_name, origin):
@@ -93,8 +96,11 @@ def _register_implementation(impl, where):
 
 
 def problems():
-    """The registered problems, by name."""
-    load_plugins()
+    """The registered problems, by name. The installed plug-ins are looked up once per
+    process (scanning the entry points costs milliseconds, which every timed solve would
+    include); load_plugins() looks again."""
+    if not _scanned:
+        load_plugins()
     return dict(_PROBLEMS)
 
 
