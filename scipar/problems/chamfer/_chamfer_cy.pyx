@@ -209,15 +209,6 @@ def fused_block(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1):
 
 # --- cython-pruned: the same kernel, skipping cluster pairs that cannot be nearest ---
 
-cdef inline double point_to_box(const double* p, const double* low, const double* high) noexcept nogil:
-    cdef double gap, total = 0.0
-    cdef int k
-    for k in range(3):
-        gap = low[k] - p[k] if p[k] < low[k] else (p[k] - high[k] if p[k] > high[k] else 0.0)
-        total += gap * gap
-    return sqrt(total)
-
-
 def cluster_summaries(const double[:, ::1] soa, const int64_t[::1] off, int workers):
     """(centroids, per-axis standard deviations, box minima, box maxima) of every
     cluster, (k, 3) each, and the typical spacing of its points, (k,): (product of the
@@ -251,36 +242,46 @@ def cluster_summaries(const double[:, ::1] soa, const int64_t[::1] off, int work
     return centre_np, spread_np, spacing_np, low_np, high_np
 
 
+cdef inline double box_gap(double p, double low, double high) noexcept nogil:
+    """The distance from coordinate p to the interval [low, high] (0 inside)."""
+    return fmax(fmax(low - p, p - high), 0.0)
+
+
 def pair_estimates(
     const double[:, ::1] centre_l, const double[:, ::1] spread_l, const double[::1] spacing_l,
     const double[:, ::1] low_l, const double[:, ::1] high_l,
-    const double[:, ::1] centre_r, const double[:, ::1] spread_r, const double[::1] spacing_r,
-    const double[:, ::1] low_r, const double[:, ::1] high_r,
+    centre_r, spread_r, const double[::1] spacing_r, low_r, high_r,
     int workers, double[:, ::1] lower, double[:, ::1] likely, signed char[:, ::1] from_r,
 ):
     """For every pair (i, j), see bounds.pair_estimates: lower[i, j], the centroid
     bound; likely[i, j], the guessed distance; from_r[i, j] = 1 where the directed mean
-    from R's cluster is guessed the larger."""
-    cdef Py_ssize_t i, j, axis
-    cdef double there, back, guess, d, out_l, out_r
+    from R's cluster is guessed the larger. R's summaries are read axis by axis (their
+    transposes), so that gcc vectorises the loop over R's clusters."""
+    cdef const double[:, ::1] c_r = np.ascontiguousarray(centre_r.T), s_r = np.ascontiguousarray(spread_r.T)
+    cdef const double[:, ::1] lo_r = np.ascontiguousarray(low_r.T), hi_r = np.ascontiguousarray(high_r.T)
+    cdef Py_ssize_t i, j
+    cdef double gx, gy, gz, there, back, dx, dy, dz, ex, ey, ez
     with nogil:
         for i in prange(lower.shape[0], num_threads=workers, schedule="static"):
             for j in range(lower.shape[1]):
-                there = point_to_box(&centre_l[i, 0], &low_r[j, 0], &high_r[j, 0])
-                back = point_to_box(&centre_r[j, 0], &low_l[i, 0], &high_l[i, 0])
-                lower[i, j] = there if there > back else back
-                guess = 0.0
-                out_l = 4 * spacing_r[j]
-                out_r = 4 * spacing_l[i]
-                for axis in range(3):
-                    d = centre_l[i, axis] - centre_r[j, axis]
-                    guess = guess + d * d
-                    d = spread_l[i, axis] - spread_r[j, axis]
-                    guess = guess + d * d
-                    out_l = out_l + fmax(d, 0.0)
-                    out_r = out_r + fmax(-d, 0.0)
-                likely[i, j] = guess
-                from_r[i, j] = out_r > out_l
+                gx = box_gap(centre_l[i, 0], lo_r[0, j], hi_r[0, j])
+                gy = box_gap(centre_l[i, 1], lo_r[1, j], hi_r[1, j])
+                gz = box_gap(centre_l[i, 2], lo_r[2, j], hi_r[2, j])
+                there = sqrt(gx * gx + gy * gy + gz * gz)
+                gx = box_gap(c_r[0, j], low_l[i, 0], high_l[i, 0])
+                gy = box_gap(c_r[1, j], low_l[i, 1], high_l[i, 1])
+                gz = box_gap(c_r[2, j], low_l[i, 2], high_l[i, 2])
+                back = sqrt(gx * gx + gy * gy + gz * gz)
+                lower[i, j] = fmax(there, back)
+                dx = centre_l[i, 0] - c_r[0, j]
+                dy = centre_l[i, 1] - c_r[1, j]
+                dz = centre_l[i, 2] - c_r[2, j]
+                ex = spread_l[i, 0] - s_r[0, j]
+                ey = spread_l[i, 1] - s_r[1, j]
+                ez = spread_l[i, 2] - s_r[2, j]
+                likely[i, j] = dx * dx + dy * dy + dz * dz + ex * ex + ey * ey + ez * ez
+                from_r[i, j] = (4 * spacing_l[i] + fmax(-ex, 0.0) + fmax(-ey, 0.0) + fmax(-ez, 0.0)
+                                > 4 * spacing_r[j] + fmax(ex, 0.0) + fmax(ey, 0.0) + fmax(ez, 0.0))
 
 
 cdef double mean_gap(
@@ -297,9 +298,9 @@ cdef double mean_gap(
     cdef Py_ssize_t a
     cdef double gx, gy, gz, g2
     for a in range(n):
-        gx = fmax(fmax(low[0] - xs[a], xs[a] - high[0]), 0.0)
-        gy = fmax(fmax(low[1] - ys[a], ys[a] - high[1]), 0.0)
-        gz = fmax(fmax(low[2] - zs[a], zs[a] - high[2]), 0.0)
+        gx = box_gap(xs[a], low[0], high[0])
+        gy = box_gap(ys[a], low[1], high[1])
+        gz = box_gap(zs[a], low[2], high[2])
         g2 = gx * gx + gy * gy + gz * gz
         gaps[a] = sqrtf(<float> (g2 if g2 < FLT_MAX else FLT_MAX)) * (1 - 1e-6)
     return sum_of(gaps, n) / n
