@@ -5,7 +5,9 @@ import pytest
 
 import scipar
 from scipar.problems.chamfer._chamfer_cy import pruned_solve
-from scipar.problems.chamfer.bounds import chamfer_lower_bounds, cluster_summaries, mean_gap_bounds, pair_estimates
+from scipar.problems.chamfer.bounds import (
+    chamfer_lower_bounds, cluster_summaries, mean_gap_bounds, outward_first, pair_estimates,
+)
 from helpers import random_problem
 
 FASTEST = "cython-pruned"
@@ -81,13 +83,27 @@ def test_cluster_summaries_and_guesses():
         assert np.allclose(centre[k], c.mean(axis=0)) and np.allclose(spread[k], c.std(axis=0))
         assert np.array_equal(low[k], c.min(axis=0)) and np.array_equal(high[k], c.max(axis=0))
         assert np.isclose(spacing[k], np.cbrt(np.prod(c.std(axis=0)) / len(c)))
-    lower, likely, from_r, (low_l, _), _ = pair_estimates(L, R, 2, 6)
+    lower, likely, from_r, (*_, low_l, _), _ = pair_estimates(L, R, 2, 6)
     (c_r, s_r, sp_r, *_), (c_l, s_l, sp_l) = cluster_summaries(R), (centre[2:6], spread[2:6], spacing[2:6])
     assert np.allclose(likely, ((c_l[:, None] - c_r) ** 2).sum(2) + ((s_l[:, None] - s_r) ** 2).sum(2))
     out_l = 4 * sp_r + np.maximum(s_l[:, None] - s_r, 0).sum(2)
     out_r = 4 * sp_l[:, None] + np.maximum(s_r - s_l[:, None], 0).sum(2)
     assert np.array_equal(from_r, (out_r > out_l).astype(np.int8)) and 0 < from_r.mean() < 1
-    assert np.array_equal(lower, chamfer_lower_bounds(L, R)[2:6]) and np.array_equal(low_l, low[2:6])
+    assert np.array_equal(lower, chamfer_lower_bounds(L, R)[2:6]) and np.array_equal(low_l, low)
+
+
+def test_outward_first_reorders_each_cluster_from_its_outermost_point_in():
+    S = scipar.ClusterSet.from_clusters([*random_problem(5, n_left=6, n_right=1, max_size=40)[0].clusters,
+                                         np.array([[1.0, 2.0, 3.0]]), np.array([[0.0, 0, 0], [0, 0, 1]])])
+    centre, spread, *_ = cluster_summaries(S)
+    points, where = outward_first(S, workers=2)
+    cluster = np.repeat(np.arange(len(S)), np.diff(S.offsets))
+    assert np.array_equal(points[:, S.offsets[cluster] + where], S.soa)  # a permutation within each cluster
+    for k, c in enumerate(S.clusters):
+        mine = points[:, S.offsets[k]:S.offsets[k + 1]].T
+        scale = np.where(spread[k] > 0, spread[k], 1.0)
+        bands = np.searchsorted([0.69, 1.21, 1.75, 2.37, 3.11, 4.11, 5.74], (((mine - centre[k]) / scale) ** 2).sum(axis=1), "right")
+        assert np.all(np.diff(bands) <= 0)  # outermost band first
 
 
 @pytest.mark.parametrize("left, right", [((60, 200, 3), (30, 450, 4)), ((45, 80, 1), (35, 50, 2))])

@@ -12,7 +12,7 @@ a time; its distances are the plain kernel's, bit for bit.
 """
 
 from cython.parallel cimport parallel, prange, threadid
-from libc.float cimport DBL_MAX, FLT_MAX
+from libc.float cimport DBL_EPSILON, DBL_MAX, FLT_MAX
 from libc.math cimport cbrt, fmax, sqrt, sqrtf
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
@@ -55,10 +55,10 @@ cdef inline double row_min(
 cdef inline void four_rows(
     const double* xs, const double* ys, const double* zs,
     const double* xr, const double* yr, const double* zr, Py_ssize_t nb, double* colmin, double* left,
+    double* terms,
 ) noexcept nogil:
-    """row_min of four points at once, their square roots added to *left in order (the
-    sum of the plain loop, bit for bit): each point of B and its colmin are loaded once
-    for the four."""
+    """row_min of four points at once, into terms[0:4], their square roots added to
+    *left: each point of B and its colmin are loaded once for the four."""
     cdef Py_ssize_t b
     cdef double bx, by, bz, dx, dy, dz, d0, d1, d2, d3, c
     cdef double m0 = DBL_MAX, m1 = DBL_MAX, m2 = DBL_MAX, m3 = DBL_MAX
@@ -83,6 +83,10 @@ cdef inline void four_rows(
         c = d1 if d1 < c else c
         c = d2 if d2 < c else c
         colmin[b] = d3 if d3 < c else c
+    terms[0] = m0
+    terms[1] = m1
+    terms[2] = m2
+    terms[3] = m3
     left[0] += sqrt(m0)
     left[0] += sqrt(m1)
     left[0] += sqrt(m2)
@@ -108,46 +112,63 @@ cdef inline double sum_of(const double* v, Py_ssize_t n) noexcept nogil:
 cdef double fused_pair(
     const double* xs, const double* ys, const double* zs, Py_ssize_t na,
     const double* xr, const double* yr, const double* zr, Py_ssize_t nb,
-    double* colmin, double limit, const double* near_l, int64_t* visited, bint blocked,
+    double* colmin, double limit, const double* near_l, int64_t* visited,
+    const int64_t* where_l, const int64_t* where_r, double* terms,
 ) noexcept nogil:
     """The Chamfer distance of the pair, or DBL_MAX as soon as it is proved > limit;
     adds the point pairs it evaluated to *visited, if given.
 
-    The directed mean from L only grows as points are added (the terms are >= 0 and
-    rounding is monotone), so once its running sum / na exceeds `limit` the distance
-    does too. `near_l`, if given, holds for each point of L a lower bound of its
-    distance to R: the points not yet visited then add at least the sum of theirs, so
-    the proof comes sooner. limit = DBL_MAX computes the distance. `blocked` takes the
-    points of L four at a time (four_rows), checking the proof after each four; the
-    plain loop is the C yardstick's, for comparing compilers on the same code.
+    Without `where_l` it is the plain loop, the C yardstick's, for comparing compilers
+    on the same code. With it, the points are cython-pruned's copies in outward-first
+    order (bounds.outward_first), where_l[k] and where_r[k] the positions of the k-th
+    points of the dataset: the points of L are taken four at a time (four_rows), their
+    squared minima kept in `terms`, and the sums are made at the end in the dataset's
+    order, so the distance equals the plain loop's bit for bit.
+
+    The directed mean from L only grows as points are added (the terms are >= 0), so
+    once its running sum / na exceeds `limit` the distance does too. `near_l`, if
+    given, holds for each point of L a lower bound of its distance to R: the points not
+    yet visited then add at least the sum of theirs, so the proof comes sooner. The
+    running sums are in another order than the final one and `rest` drifts: rounding
+    moves them by less than na ulps of their total, and `shrink` allows eight times that.
+    limit = DBL_MAX computes the distance.
     """
-    cdef Py_ssize_t a = 0, b, k, step = 4 if blocked else 1
-    cdef double left = 0.0, right = 0.0, rest = 0.0, slack
+    cdef Py_ssize_t a = 0, b, k, step = 4 if where_l != NULL else 1
+    cdef double left = 0.0, right = 0.0, rest = 0.0, m
+    cdef double bar = limit * na if limit < DBL_MAX / na else DBL_MAX
+    cdef double shrink = 1.0 - 8.0 * (na + 1) * DBL_EPSILON
     if near_l != NULL:
         rest = sum_of(near_l, na)
-    # The running `rest` drifts by rounding (at most na ulps of its start): no proof
-    # within that.
-    slack = 1e-12 * rest
     for b in range(nb):
         colmin[b] = DBL_MAX
     while a < na:
         if step == 4 and a + 4 <= na:
-            four_rows(&xs[a], &ys[a], &zs[a], xr, yr, zr, nb, colmin, &left)
+            four_rows(&xs[a], &ys[a], &zs[a], xr, yr, zr, nb, colmin, &left, &terms[a])
         else:
             step = 1
-            left += sqrt(row_min(xs[a], ys[a], zs[a], xr, yr, zr, nb, colmin))
+            m = row_min(xs[a], ys[a], zs[a], xr, yr, zr, nb, colmin)
+            if where_l != NULL:
+                terms[a] = m
+            left += sqrt(m)
         if near_l != NULL:
             for k in range(a, a + step):
                 rest -= near_l[k]
         a += step
-        if (left + rest - slack) / na > limit:
+        if (left + rest) * shrink > bar:
             if visited != NULL:
                 visited[0] += a * nb
             return DBL_MAX
     if visited != NULL:
         visited[0] += na * nb
-    for b in range(nb):
-        right += sqrt(colmin[b])
+    if where_l != NULL:
+        left = 0.0
+        for k in range(na):
+            left += sqrt(terms[where_l[k]])
+        for k in range(nb):
+            right += sqrt(colmin[where_r[k]])
+    else:
+        for b in range(nb):
+            right += sqrt(colmin[b])
     left /= na
     right /= nb
     return left if left > right else right
@@ -157,13 +178,18 @@ cdef inline double pair_at(
     const double[:, ::1] soa_l, const int64_t[::1] off_l,
     const double[:, ::1] soa_r, const int64_t[::1] off_r,
     Py_ssize_t i, Py_ssize_t j, double* colmin, double limit, const double* near_l, int64_t* visited,
-    bint blocked,
+    const int64_t* where_l, const int64_t* where_r, double* terms,
 ) noexcept nogil:
+    """fused_pair of cluster i of L and cluster j of R; where_l and where_r, if given,
+    are for all the points of L and R."""
     cdef Py_ssize_t a0 = off_l[i], b0 = off_r[j]
+    if where_l != NULL:
+        where_l = &where_l[a0]
+        where_r = &where_r[b0]
     return fused_pair(
         &soa_l[0, a0], &soa_l[1, a0], &soa_l[2, a0], off_l[i + 1] - a0,
         &soa_r[0, b0], &soa_r[1, b0], &soa_r[2, b0], off_r[j + 1] - b0,
-        colmin, limit, near_l, visited, blocked,
+        colmin, limit, near_l, visited, where_l, where_r, terms,
     )
 
 
@@ -174,7 +200,7 @@ cdef void fused_row(
 ) noexcept nogil:
     cdef Py_ssize_t j
     for j in range(off_r.shape[0] - 1):
-        out_row[j] = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, DBL_MAX, NULL, NULL, False)
+        out_row[j] = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, DBL_MAX, NULL, NULL, NULL, NULL, NULL)
 
 
 def fused_rows(
@@ -284,6 +310,57 @@ def pair_estimates(
                                 > 4 * spacing_r[j] + fmax(ex, 0.0) + fmax(ey, 0.0) + fmax(ez, 0.0))
 
 
+# Octiles of the chi-squared distribution with 3 degrees of freedom: the squared
+# Mahalanobis distances of a normal cluster's points fall between them in equal shares.
+cdef double[7] OCTILES = [5.74, 4.11, 3.11, 2.37, 1.75, 1.21, 0.69]
+
+
+cdef void outward_cluster(
+    const double[:, ::1] soa, Py_ssize_t a0, Py_ssize_t a1, const double* centre, const double* spread,
+    double[:, ::1] out, int64_t[::1] where,
+) noexcept nogil:
+    """One cluster of outward_first: a stable counting sort into the eight octile
+    bands of the squared Mahalanobis distance, outermost band first."""
+    cdef Py_ssize_t a, k, axis, band
+    cdef int64_t start[9]
+    cdef double z, m, scale[3]
+    for axis in range(3):
+        scale[axis] = 1.0 / spread[axis] if spread[axis] > 0 else 1.0
+    for k in range(9):
+        start[k] = 0
+    for a in range(a0, a1):
+        m = 0.0
+        for axis in range(3):
+            z = (soa[axis, a] - centre[axis]) * scale[axis]
+            m = m + z * z
+        k = 0
+        for band in range(7):  # no branch: the bands are unpredictable
+            k = k + (m < OCTILES[band])
+        where[a] = k
+        start[k + 1] += 1
+    for k in range(8):
+        start[k + 1] += start[k]
+    for a in range(a0, a1):
+        k = where[a]
+        where[a] = start[k]
+        start[k] += 1
+        for axis in range(3):
+            out[axis, a0 + where[a]] = soa[axis, a]
+
+
+def outward_first(const double[:, ::1] soa, const int64_t[::1] off, const double[:, ::1] centre,
+                  const double[:, ::1] spread, int workers):
+    """bounds.outward_first, for every cluster: (points, where)."""
+    out_np, where_np = np.empty((3, soa.shape[1])), np.empty(soa.shape[1], dtype=np.int64)
+    cdef double[:, ::1] out = out_np
+    cdef int64_t[::1] where = where_np
+    cdef Py_ssize_t c
+    with nogil:
+        for c in prange(off.shape[0] - 1, num_threads=workers, schedule="static"):
+            outward_cluster(soa, off[c], off[c + 1], &centre[c, 0], &spread[c, 0], out, where)
+    return out_np, where_np
+
+
 cdef double mean_gap(
     const double* xs, const double* ys, const double* zs, Py_ssize_t n,
     const double* low, const double* high, double* gaps,
@@ -360,6 +437,7 @@ def pruned_rows(
     Py_ssize_t start, Py_ssize_t stop, int workers,
     const double[:, ::1] lower, const int64_t[:, ::1] order, const int64_t[::1] seed_col, const signed char[:, ::1] from_r,
     const double[:, ::1] low_l, const double[:, ::1] high_l, const double[:, ::1] low_r, const double[:, ::1] high_r,
+    const int64_t[::1] where_l, const int64_t[::1] where_r,
     int64_t[::1] near, double[:, ::1] col_best, int64_t[:, ::1] col_arg, double[::1] seen, int64_t[::1] visited,
 ):
     """Nearest R cluster of rows [start, stop) of L, and each thread's column minima.
@@ -374,7 +452,9 @@ def pruned_rows(
     the points' box distances standing in for those not yet visited; its rows are the
     points of the cluster whose directed mean is likely the larger (`from_r`), as that
     is the direction that can prove it. It can then be neither minimum nor tie.
-    Everything computed is exact, and equals the plain kernel's bit for bit.
+    Everything computed is exact, and equals the plain kernel's bit for bit: soa_l and
+    soa_r are the points in outward-first order (bounds.outward_first), with where_l and
+    where_r, and fused_pair sums in the dataset's order.
     `seen[j]`, shared by the threads, holds some distance computed in column j (a lost
     update leaves a larger one, which is still a valid bound); the answer itself comes
     from each thread's own col_best and col_arg. low_l and high_l are the boxes of rows [start, stop);
@@ -387,6 +467,7 @@ def pruned_rows(
     cdef double* colmin
     cdef double* gaps
     cdef double* gaps_r
+    cdef double* terms
     cdef Py_ssize_t largest = max(largest_l, largest_r)
     cdef double[::1] row_seed = np.empty(stop - start)
     cdef double[::1] col_seed = np.empty(nr)
@@ -395,9 +476,10 @@ def pruned_rows(
         colmin = <double*> malloc(largest * sizeof(double))
         gaps = <double*> malloc(largest_l * sizeof(double))
         gaps_r = <double*> malloc(largest_r * sizeof(double))
+        terms = <double*> malloc(largest * sizeof(double))
         for i in prange(start, stop, schedule="dynamic"):
             j = order[i - start, 0]
-            d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, DBL_MAX, NULL, &visited[t], True)
+            d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, DBL_MAX, NULL, &visited[t], &where_l[0], &where_r[0], terms)
             row_seed[i - start] = d
             column_seen(d, i, j, t, col_best, col_arg, seen)
         for j in prange(nr, schedule="dynamic"):
@@ -406,7 +488,7 @@ def pruned_rows(
                 # Abandoned (DBL_MAX) if proved worse than its row's and its column's seeds.
                 column = relaxed_load(&seen[j])
                 limit = row_seed[i - start] if row_seed[i - start] > column else column
-                d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, NULL, &visited[t], True)
+                d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, NULL, &visited[t], &where_l[0], &where_r[0], terms)
                 col_seed[j] = d
                 column_seen(d, i, j, t, col_best, col_arg, seen)
         for i in prange(start, stop, schedule="dynamic"):
@@ -429,9 +511,9 @@ def pruned_rows(
                             gaps, gaps_r, limit) * (1 - 1e-12) > limit:
                     continue
                 if from_r[i - start, j]:  # abandon on the direction likely the larger
-                    d = pair_at(soa_r, off_r, soa_l, off_l, j, i, colmin, limit, gaps_r, &visited[t], True)
+                    d = pair_at(soa_r, off_r, soa_l, off_l, j, i, colmin, limit, gaps_r, &visited[t], &where_r[0], &where_l[0], terms)
                 else:
-                    d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, gaps, &visited[t], True)
+                    d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, gaps, &visited[t], &where_l[0], &where_r[0], terms)
                 if d < best or (d == best and j < arg):
                     best = d
                     arg = j
@@ -440,6 +522,7 @@ def pruned_rows(
         free(colmin)
         free(gaps)
         free(gaps_r)
+        free(terms)
 
 
 def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1, stats=None):
@@ -447,7 +530,10 @@ def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1, stats=N
     A dict `stats` receives "point_pairs_evaluated" (benchmarks/chamfer_performance.py)."""
     from scipar.problems.chamfer.bounds import pair_estimates
 
-    lower, likely, from_r, (low_l, high_l), (low_r, high_r) = pair_estimates(L, R, start, stop, workers)
+    lower, likely, from_r, left, right = pair_estimates(L, R, start, stop, workers)
+    soa_l, where_l = outward_first(L.soa, L.offsets, *left[:2], workers)
+    soa_r, where_r = outward_first(R.soa, R.offsets, *right[:2], workers)
+    low_l, high_l = (np.ascontiguousarray(box[start:stop]) for box in left[3:])
     order = np.argsort(likely, axis=1)
     seed_col = start + np.argmin(likely, axis=0)
     near = np.empty(stop - start, dtype=np.int64)
@@ -455,8 +541,8 @@ def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1, stats=N
     col_arg = np.full((workers, len(R)), -1, dtype=np.int64)
     seen = np.full(len(R), DBL_MAX)
     visited = np.zeros(workers, dtype=np.int64)
-    pruned_rows(L.soa, L.offsets, R.soa, R.offsets, start, stop, workers, lower, order, seed_col, from_r,
-                low_l, high_l, low_r, high_r, near, col_best, col_arg, seen, visited)
+    pruned_rows(soa_l, L.offsets, soa_r, R.offsets, start, stop, workers, lower, order, seed_col, from_r,
+                low_l, high_l, *right[3:], where_l, where_r, near, col_best, col_arg, seen, visited)
     if stats is not None:
         stats["point_pairs_evaluated"] = int(visited.sum())
     # Merge the threads' column minima: lowest distance, then lowest row.

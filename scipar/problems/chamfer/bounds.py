@@ -29,8 +29,8 @@ def cluster_summaries(S, workers=1):
 
 def pair_estimates(L, R, start=0, stop=None, workers=1):
     """What cython-pruned knows of rows [start, stop) of L against R before it computes
-    a distance: (centroid bounds, likely distances, from_r, (box minima, maxima) of
-    those rows of L, (box minima, maxima) of R); the matrices are (stop - start, |R|).
+    a distance: (centroid bounds, likely distances, from_r, cluster_summaries of L (all
+    its clusters), cluster_summaries of R); the matrices are (stop - start, |R|).
 
     Only the bounds are proofs. The rest are guesses that decide the order of the work,
     never its result:
@@ -49,12 +49,27 @@ def pair_estimates(L, R, start=0, stop=None, workers=1):
     from scipar.problems.chamfer._chamfer_cy import pair_estimates as kernel
 
     stop = len(L) if stop is None else stop
-    left = [np.ascontiguousarray(x[start:stop]) for x in cluster_summaries(L, workers)]
-    right = cluster_summaries(R, workers)
+    left, right = cluster_summaries(L, workers), cluster_summaries(R, workers)
+    rows = [np.ascontiguousarray(x[start:stop]) for x in left]
     shape = (stop - start, len(R))
     lower, likely, from_r = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int8)
-    kernel(*left, *right, workers, lower, likely, from_r)
-    return lower, likely, from_r, left[3:], right[3:]
+    kernel(*rows, *right, workers, lower, likely, from_r)
+    return lower, likely, from_r, left, right
+
+
+def outward_first(S, workers=1):
+    """cython-pruned's copy of the points of ClusterSet S: each cluster's points from
+    its outermost in, in eight bands of the squared Mahalanobis distance to the
+    cluster's normal fit (its centroid and per-axis spread), the octiles of a normal
+    cluster's. Returns (the points, (3, n) like S.soa; where), where[p] the position
+    within its cluster, in the copy, of point p of S.
+
+    Why: far points have far nearest neighbours in a similar cluster, so a pair that
+    cannot be nearest is proved so after fewer of its points (pruned_rows)."""
+    from scipar.problems.chamfer._chamfer_cy import outward_first as kernel
+
+    centre, spread, *_ = cluster_summaries(S, workers)
+    return kernel(S.soa, S.offsets, centre, spread, workers)
 
 
 def chamfer_lower_bounds(L, R, start=0, stop=None, workers=1):
