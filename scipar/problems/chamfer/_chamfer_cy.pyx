@@ -363,24 +363,27 @@ def outward_first(const double[:, ::1] soa, const int64_t[::1] off, const double
 
 cdef double mean_gap(
     const double* xs, const double* ys, const double* zs, Py_ssize_t n,
-    const double* low, const double* high, double* gaps,
+    const double* low, const double* high, double* gaps, double limit,
 ) noexcept nogil:
-    """A lower bound of the mean distance from n points to a box; each point's in
-    gaps[a] (a loop gcc vectorises, square roots included).
+    """A lower bound of the mean distance from n points to a box, each point's in
+    gaps[a] (a loop gcc vectorises, square roots included); DBL_MAX where it proves the
+    mean > limit with the callers' margin (1e-12), so that they agree on what is proved.
 
     The square roots are taken in single precision, four times as many per instruction
     as in double: the float's rounding (< 2e-7 relative in all) is taken off again, so
     each gap stays at most the point's true distance to the box. Squares beyond the
     float range (coordinates reach 1e150) count as FLT_MAX: still a lower bound."""
     cdef Py_ssize_t a
-    cdef double gx, gy, gz, g2
+    cdef double gx, gy, gz, g2, total
+    cdef double bar = limit * n if limit < DBL_MAX / n else DBL_MAX
     for a in range(n):
         gx = box_gap(xs[a], low[0], high[0])
         gy = box_gap(ys[a], low[1], high[1])
         gz = box_gap(zs[a], low[2], high[2])
         g2 = gx * gx + gy * gy + gz * gz
         gaps[a] = sqrtf(<float> (g2 if g2 < FLT_MAX else FLT_MAX)) * (1 - 1e-6)
-    return sum_of(gaps, n) / n
+    total = sum_of(gaps, n)
+    return DBL_MAX if total * (1 - 1e-12) > bar else total / n
 
 
 cdef double pair_gap(
@@ -389,17 +392,17 @@ cdef double pair_gap(
     Py_ssize_t i, Py_ssize_t j, Py_ssize_t row, double* gaps_l, double* gaps_r, double limit,
 ) noexcept nogil:
     """The larger of the mean distance from cluster i of L to the box of cluster j of R
-    and back: a lower bound of their Chamfer distance (bounds.py), or the first
-    direction's alone once it exceeds `limit`. `row` is i's row in low_l and high_l;
-    gaps_l receives each point of i's distance to j's box, gaps_r each point of j's
-    distance to i's box (when that direction is reached)."""
+    and back: a lower bound of their Chamfer distance (bounds.py), or DBL_MAX once
+    proved > limit. `row` is i's row in low_l and high_l. Unless it returns DBL_MAX,
+    gaps_l holds each point of i's distance to j's box and gaps_r each point of j's
+    distance to i's box, so a pair it does not prove too far has both at hand."""
     cdef Py_ssize_t a0 = off_l[i], b0 = off_r[j]
     cdef double there = mean_gap(&soa_l[0, a0], &soa_l[1, a0], &soa_l[2, a0], off_l[i + 1] - a0,
-                                 &low_r[j, 0], &high_r[j, 0], gaps_l)
-    if there > limit:
+                                 &low_r[j, 0], &high_r[j, 0], gaps_l, limit)
+    if there == DBL_MAX:
         return there
     cdef double back = mean_gap(&soa_r[0, b0], &soa_r[1, b0], &soa_r[2, b0], off_r[j + 1] - b0,
-                                &low_l[row, 0], &high_l[row, 0], gaps_r)
+                                &low_l[row, 0], &high_l[row, 0], gaps_r, limit)
     return there if there > back else back
 
 
