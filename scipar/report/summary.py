@@ -229,5 +229,6 @@ def add_scaling(summary, timings):
 def overlapping_jobs(timings):
     """(cell, what it overlapped) of every timing job that ran while another timing job
     ran on the same host, whichever run that came from (scipar.measure.journal)."""
-    jobs = timings.groupby(CELL, sort=False).overlapped_with.first().fillna("")
-    return [(cell, others) for cell, others in jobs.items() if others and not others.startswith(UNCHECKED)]
+    jobs = timings.groupby(CELL, sort=False).overlapped_with.first()  # NaN where none overlapped
+    return [(cell, others) for cell, others in jobs.items()
+            if isinstance(others, str) and others and not others.startswith(UNCHECKED)]
