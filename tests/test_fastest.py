@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import scipar
-from scipar.problems.chamfer._chamfer_cy import pruned_solve
+from scipar.problems.chamfer._chamfer_cy import nearest_lower_bounds, pruned_solve
 from scipar.problems.chamfer.bounds import (
     chamfer_lower_bounds, cluster_summaries, mean_gap_bounds, outward_first, pair_estimates,
 )
@@ -147,3 +147,33 @@ def test_fastest_skips_work_on_the_paper_problem_shape():
     for bounds, share in ((chamfer_lower_bounds(L, R), 0.3), (mean_gap_bounds(L, R), 0.5)):
         skippable = (bounds > D.min(axis=1)[:, None]) & (bounds > D.min(axis=0)[None, :])
         assert skippable.mean() > share
+
+
+def _proof_cases():
+    """(rows, columns) point arrays (n, 3) for the proof pass: the adversarial clusters'
+    pairs, and scales where its rounding or underflow would show."""
+    rng = np.random.default_rng(11)
+    blob = rng.normal(0, 1, (37, 3))
+    pairs = [(a, b) for _, left, right in _adversarial() for a in left for b in right]
+    return pairs + [
+        (blob * 1e148 + 1e150, blob * 3e148 - 1e150),  # coordinates at datasets.MAX_COORDINATE
+        (blob * 1e148, blob * 1e148 + 1e147),
+        (blob * 2.0**-530, blob * 2.0**-530 + 2.0**-531),  # squares below the normal range
+        (blob + 1e8, blob[:5] + 1e8 + 1e-3),  # far from the origin, close to each other
+        (blob, blob[3:4]),  # a point on one of the rows: distance 0
+    ]
+
+
+def test_proof_pass_bounds_never_exceed_the_nearest_distances():
+    # The proof pass abandons pairs on rounded distances: each must be at most the exact
+    # distance from its point to the nearest column point, and close to it.
+    for rows, cols in _proof_cases():
+        scale = 2.0 ** -np.round(np.log2(np.abs(np.r_[rows, cols]).max() or 1.0))  # a power of 2: exact
+        exact = np.linalg.norm(rows[:, None] * scale - cols[None] * scale, axis=2).min(axis=1) / scale
+        bound = nearest_lower_bounds(np.ascontiguousarray(rows.T), np.ascontiguousarray(cols.T))
+        assert (bound <= exact).all()
+        size = np.abs(np.r_[rows, cols] - cols.mean(axis=0)).max()
+        if size > 1e-140:  # below, its margin for underflow (DBL_MIN) exceeds the squares
+            assert (bound >= exact - 1e-6 * size).all()
+        else:
+            assert (bound == 0).all()

@@ -12,7 +12,7 @@ a time; its distances are the plain kernel's, bit for bit.
 """
 
 from cython.parallel cimport parallel, prange, threadid
-from libc.float cimport DBL_EPSILON, DBL_MAX, FLT_MAX
+from libc.float cimport DBL_EPSILON, DBL_MAX, DBL_MIN, FLT_MAX
 from libc.math cimport cbrt, fmax, sqrt, sqrtf
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
@@ -33,6 +33,23 @@ cdef extern from *:
     """
     double relaxed_load(double* p) noexcept nogil
     void relaxed_store(double* p, double v) noexcept nogil
+
+
+cdef struct Centred:
+    # A set's points relative to their cluster's centroid (centred_points), for proved_far.
+    const double* points  # (4, stride): x, y, z and their squared norm
+    Py_ssize_t stride
+    const double* centre  # (k, 3) the clusters' centroids
+    const double* radius  # (k,) at least the largest norm in each cluster
+
+
+cdef Centred as_centred(points, radius, centre):
+    """A Centred view of centred_points' arrays and the centroids; the caller keeps
+    them alive while it is used."""
+    cdef const double[:, ::1] p = points
+    cdef const double[:, ::1] c = centre
+    cdef const double[::1] r = radius
+    return Centred(&p[0, 0], p.shape[1], &c[0, 0], &r[0])
 
 
 cdef inline double row_min(
@@ -109,6 +126,14 @@ cdef inline double sum_of(const double* v, Py_ssize_t n) noexcept nogil:
     return (s0 + s1) + (s2 + s3)
 
 
+cdef inline bint beyond(double total, double limit, Py_ssize_t n) noexcept nogil:
+    """Whether a running total of n terms, each at least what it stands for, proves
+    their mean > limit. The total is summed in another order than the distance and
+    includes bounds that were subtracted again: rounding moves it by less than n ulps
+    of itself, and the test allows eight times that."""
+    return total * (1.0 - 8.0 * (n + 1) * DBL_EPSILON) > (limit * n if limit < DBL_MAX / n else DBL_MAX)
+
+
 cdef double fused_pair(
     const double* xs, const double* ys, const double* zs, Py_ssize_t na,
     const double* xr, const double* yr, const double* zr, Py_ssize_t nb,
@@ -128,15 +153,11 @@ cdef double fused_pair(
     The directed mean from L only grows as points are added (the terms are >= 0), so
     once its running sum / na exceeds `limit` the distance does too. `near_l`, if
     given, holds for each point of L a lower bound of its distance to R: the points not
-    yet visited then add at least the sum of theirs, so the proof comes sooner. The
-    running sums are in another order than the final one and `rest` drifts: rounding
-    moves them by less than na ulps of their total, and `shrink` allows eight times that.
-    limit = DBL_MAX computes the distance.
+    yet visited then add at least the sum of theirs, so the proof comes sooner
+    (`beyond`). limit = DBL_MAX computes the distance.
     """
     cdef Py_ssize_t a = 0, b, k, step = 4 if where_l != NULL else 1
     cdef double left = 0.0, right = 0.0, rest = 0.0, m
-    cdef double bar = limit * na if limit < DBL_MAX / na else DBL_MAX
-    cdef double shrink = 1.0 - 8.0 * (na + 1) * DBL_EPSILON
     if near_l != NULL:
         rest = sum_of(near_l, na)
     for b in range(nb):
@@ -154,7 +175,7 @@ cdef double fused_pair(
             for k in range(a, a + step):
                 rest -= near_l[k]
         a += step
-        if (left + rest) * shrink > bar:
+        if beyond(left + rest, limit, na):
             if visited != NULL:
                 visited[0] += a * nb
             return DBL_MAX
@@ -178,11 +199,17 @@ cdef inline double pair_at(
     const double[:, ::1] soa_l, const int64_t[::1] off_l,
     const double[:, ::1] soa_r, const int64_t[::1] off_r,
     Py_ssize_t i, Py_ssize_t j, double* colmin, double limit, const double* near_l, int64_t* visited,
-    const int64_t* where_l, const int64_t* where_r, double* terms,
+    const int64_t* where_l, const int64_t* where_r, double* terms, const Centred* centred_r=NULL,
 ) noexcept nogil:
     """fused_pair of cluster i of L and cluster j of R; where_l and where_r, if given,
-    are for all the points of L and R."""
+    are for all the points of L and R. With centred_r (R's centred points) and a
+    limit, proved_far tries first."""
     cdef Py_ssize_t a0 = off_l[i], b0 = off_r[j]
+    if centred_r != NULL and limit < DBL_MAX and proved_far(
+        &soa_l[0, a0], &soa_l[1, a0], &soa_l[2, a0], off_l[i + 1] - a0, &centred_r.centre[3 * j],
+        &centred_r.points[b0], centred_r.stride, off_r[j + 1] - b0, centred_r.radius[j], limit, near_l, visited,
+    ):
+        return DBL_MAX
     if where_l != NULL:
         where_l = &where_l[a0]
         where_r = &where_r[b0]
@@ -361,6 +388,139 @@ def outward_first(const double[:, ::1] soa, const int64_t[::1] off, const double
     return out_np, where_np
 
 
+# --- cython-pruned's proof pass: rounded distances, twice as fast, with a certified margin ---
+
+def centred_points(const double[:, ::1] soa, const int64_t[::1] off, const double[:, ::1] centre, int workers):
+    """(4, n): each point's x, y, z relative to its cluster's centre and its squared
+    norm; (k,): each cluster's radius, a little above its largest norm."""
+    out_np, radius_np = np.empty((4, soa.shape[1])), np.empty(off.shape[0] - 1)
+    cdef double[:, ::1] out = out_np
+    cdef double[::1] radius = radius_np
+    cdef Py_ssize_t c, a
+    cdef double x, y, z, q, largest
+    with nogil:
+        for c in prange(off.shape[0] - 1, num_threads=workers, schedule="static"):
+            largest = 0.0
+            for a in range(off[c], off[c + 1]):
+                x = soa[0, a] - centre[c, 0]
+                y = soa[1, a] - centre[c, 1]
+                z = soa[2, a] - centre[c, 2]
+                q = x * x + y * y + z * z
+                out[0, a] = x
+                out[1, a] = y
+                out[2, a] = z
+                out[3, a] = q
+                largest = q if q > largest else largest
+            radius[c] = sqrt(largest) * (1 + 1e-12)
+    return out_np, radius_np
+
+
+cdef double UNIT = DBL_EPSILON / 2  # the unit roundoff of a double
+
+
+cdef inline void row_bounds(
+    const double* xs, const double* ys, const double* zs, Py_ssize_t rows, const double* centre,
+    const double* cols, Py_ssize_t stride, Py_ssize_t nb, double radius, double* out,
+) noexcept nogil:
+    """Lower bounds of the distance from each of `rows` (4 or 1) points to the nearest
+    of nb centred points (cols[0:nb] x, cols[stride:] y, cols[2 * stride:] z,
+    cols[3 * stride:] squared norms, relative to `centre`), into out[:rows].
+
+    With both relative to the centre, |a - b|^2 = |a|^2 + |b|^2 - 2 a.b: three fused
+    multiply-adds and a minimum per pair, half the exact loop's work (four_rows also
+    subtracts and keeps column minima). The form cancels: rounding (of the centring and
+    of the sums) moves it by less than 25 u (|a|^2 + radius^2), u the unit roundoff,
+    and underflow by less than DBL_MIN, so taking 64 u (|a|^2 + radius^2) + DBL_MIN off
+    and the square root down leaves a lower bound."""
+    cdef Py_ssize_t b, k
+    cdef double px[4]
+    cdef double py[4]
+    cdef double pz[4]
+    cdef double norm[4]
+    cdef double m[4]
+    cdef double x, y, z, bx, by, bz, q, s0, s1, s2, s3, m0, m1, m2, m3, t
+    cdef const double* ysb = &cols[stride]
+    cdef const double* zsb = &cols[2 * stride]
+    cdef const double* qs = &cols[3 * stride]
+    for k in range(rows):
+        x = xs[k] - centre[0]
+        y = ys[k] - centre[1]
+        z = zs[k] - centre[2]
+        px[k] = -2 * x
+        py[k] = -2 * y
+        pz[k] = -2 * z
+        norm[k] = x * x + y * y + z * z
+    if rows == 4:
+        m0 = DBL_MAX; m1 = DBL_MAX; m2 = DBL_MAX; m3 = DBL_MAX
+        for b in range(nb):
+            bx = cols[b]
+            by = ysb[b]
+            bz = zsb[b]
+            q = qs[b]
+            s0 = q + px[0] * bx + py[0] * by + pz[0] * bz
+            s1 = q + px[1] * bx + py[1] * by + pz[1] * bz
+            s2 = q + px[2] * bx + py[2] * by + pz[2] * bz
+            s3 = q + px[3] * bx + py[3] * by + pz[3] * bz
+            m0 = s0 if s0 < m0 else m0
+            m1 = s1 if s1 < m1 else m1
+            m2 = s2 if s2 < m2 else m2
+            m3 = s3 if s3 < m3 else m3
+        m[0] = m0; m[1] = m1; m[2] = m2; m[3] = m3
+    else:
+        m0 = DBL_MAX
+        for b in range(nb):
+            s0 = qs[b] + px[0] * cols[b] + py[0] * ysb[b] + pz[0] * zsb[b]
+            m0 = s0 if s0 < m0 else m0
+        m[0] = m0
+    for k in range(rows):
+        t = norm[k] * (1 - 64 * UNIT) + m[k] - (64 * UNIT * radius * radius + DBL_MIN)
+        out[k] = sqrt(t if t > 0 else 0.0) * (1 - 4 * UNIT)
+
+
+cdef bint proved_far(
+    const double* xs, const double* ys, const double* zs, Py_ssize_t na, const double* centre,
+    const double* cols, Py_ssize_t stride, Py_ssize_t nb, double radius,
+    double limit, const double* near, int64_t* visited,
+) noexcept nogil:
+    """Whether the directed mean from the na points to the nb centred ones is proved
+    > limit by row_bounds, the points not yet visited counting their `near` bounds,
+    as fused_pair does with exact terms; adds the point pairs it evaluated to *visited.
+    A pair it does not prove is computed by fused_pair: the pairs that are abandoned,
+    most of the work, cost half as much, and the few kept twice as much."""
+    cdef Py_ssize_t a = 0, k, rows
+    cdef double left = 0.0, rest = sum_of(near, na)
+    cdef double found[4]
+    while a < na:
+        rows = 4 if a + 4 <= na else 1
+        row_bounds(&xs[a], &ys[a], &zs[a], rows, centre, cols, stride, nb, radius, found)
+        for k in range(rows):
+            left += found[k]
+            rest -= near[a + k]
+        a += rows
+        if beyond(left + rest, limit, na):
+            visited[0] += a * nb
+            return True
+    visited[0] += na * nb
+    return False
+
+
+def nearest_lower_bounds(const double[:, ::1] rows, const double[:, ::1] cols):
+    """row_bounds of every point of `rows` (3, na) against all of `cols` (3, nb),
+    centred on their centroid (for tests: each at most the exact distance)."""
+    centre_np = np.asarray(cols).mean(axis=1)[None]
+    centred_np, radius_np = centred_points(cols, np.array([0, cols.shape[1]], dtype=np.int64), centre_np, 1)
+    out_np = np.empty(rows.shape[1])
+    cdef double[::1] out = out_np
+    cdef Centred c = as_centred(centred_np, radius_np, centre_np)
+    cdef Py_ssize_t a = 0, step
+    while a < rows.shape[1]:
+        step = 4 if a + 4 <= rows.shape[1] else 1
+        row_bounds(&rows[0, a], &rows[1, a], &rows[2, a], step, c.centre, c.points, c.stride, cols.shape[1],
+                   c.radius[0], &out[a])
+        a += step
+    return out_np
+
+
 cdef double mean_gap(
     const double* xs, const double* ys, const double* zs, Py_ssize_t n,
     const double* low, const double* high, double* gaps, double limit,
@@ -440,7 +600,7 @@ def pruned_rows(
     Py_ssize_t start, Py_ssize_t stop, int workers,
     const double[:, ::1] lower, const int64_t[:, ::1] order, const int64_t[::1] seed_col, const signed char[:, ::1] from_r,
     const double[:, ::1] low_l, const double[:, ::1] high_l, const double[:, ::1] low_r, const double[:, ::1] high_r,
-    const int64_t[::1] where_l, const int64_t[::1] where_r,
+    const int64_t[::1] where_l, const int64_t[::1] where_r, centred_l, centred_r,
     int64_t[::1] near, double[:, ::1] col_best, int64_t[:, ::1] col_arg, double[::1] seen, int64_t[::1] visited,
 ):
     """Nearest R cluster of rows [start, stop) of L, and each thread's column minima.
@@ -457,7 +617,9 @@ def pruned_rows(
     is the direction that can prove it. It can then be neither minimum nor tie.
     Everything computed is exact, and equals the plain kernel's bit for bit: soa_l and
     soa_r are the points in outward-first order (bounds.outward_first), with where_l and
-    where_r, and fused_pair sums in the dataset's order.
+    where_r, and fused_pair sums in the dataset's order. Before it, proved_far tries to
+    abandon the pair at half the cost: centred_l and centred_r are (centred_points, the
+    centroids) of each side, in the same order.
     `seen[j]`, shared by the threads, holds some distance computed in column j (a lost
     update leaves a larger one, which is still a valid bound); the answer itself comes
     from each thread's own col_best and col_arg. low_l and high_l are the boxes of rows [start, stop);
@@ -472,6 +634,8 @@ def pruned_rows(
     cdef double* gaps_r
     cdef double* terms
     cdef Py_ssize_t largest = max(largest_l, largest_r)
+    cdef Centred cols_l = as_centred(centred_l[0], centred_l[1], centred_l[2])
+    cdef Centred cols_r = as_centred(centred_r[0], centred_r[1], centred_r[2])
     cdef double[::1] row_seed = np.empty(stop - start)
     cdef double[::1] col_seed = np.empty(nr)
     with nogil, parallel(num_threads=workers):
@@ -514,9 +678,11 @@ def pruned_rows(
                             gaps, gaps_r, limit) * (1 - 1e-12) > limit:
                     continue
                 if from_r[i - start, j]:  # abandon on the direction likely the larger
-                    d = pair_at(soa_r, off_r, soa_l, off_l, j, i, colmin, limit, gaps_r, &visited[t], &where_r[0], &where_l[0], terms)
+                    d = pair_at(soa_r, off_r, soa_l, off_l, j, i, colmin, limit, gaps_r, &visited[t], &where_r[0], &where_l[0], terms,
+                                &cols_l)
                 else:
-                    d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, gaps, &visited[t], &where_l[0], &where_r[0], terms)
+                    d = pair_at(soa_l, off_l, soa_r, off_r, i, j, colmin, limit, gaps, &visited[t], &where_l[0], &where_r[0], terms,
+                                &cols_r)
                 if d < best or (d == best and j < arg):
                     best = d
                     arg = j
@@ -544,8 +710,11 @@ def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1, stats=N
     col_arg = np.full((workers, len(R)), -1, dtype=np.int64)
     seen = np.full(len(R), DBL_MAX)
     visited = np.zeros(workers, dtype=np.int64)
+    centred_l = (*centred_points(soa_l, L.offsets, left[0], workers), left[0])
+    centred_r = (*centred_points(soa_r, R.offsets, right[0], workers), right[0])
     pruned_rows(soa_l, L.offsets, soa_r, R.offsets, start, stop, workers, lower, order, seed_col, from_r,
-                low_l, high_l, *right[3:], where_l, where_r, near, col_best, col_arg, seen, visited)
+                low_l, high_l, *right[3:], where_l, where_r, centred_l, centred_r, near, col_best, col_arg, seen,
+                visited)
     if stats is not None:
         stats["point_pairs_evaluated"] = int(visited.sum())
     # Merge the threads' column minima: lowest distance, then lowest row.
