@@ -13,7 +13,7 @@ parser.add_argument("--left", type=int, nargs=3, default=[400, 200, 1], metavar=
 parser.add_argument("--right", type=int, nargs=3, default=[200, 450, 2], metavar=("CLUSTERS", "MAX_SIZE", "SEED"))
 parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
                     help="parallel runs on 2..WORKERS threads (default: the CPUs this process may use)")
-parser.add_argument("--repeats", type=int, default=5, help="timed repeats of the fast contenders")
+parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds of the fast contenders (default 7)")
 parser.add_argument("--toy-n", type=int, default=200, help="toy kernel size (default 200, the workshop's)")
 args = parser.parse_args()
 

@@ -7,7 +7,10 @@ cannot be nearest, so its rate can exceed the C loop's, which evaluates all: the
 says which share it evaluated). The yardstick is a plain C loop
 (benchmarks/c_baseline.c) compiled here with gcc -O3 -march=native -ffast-math. The
 `numba` and `cython` kernels do the same work with the same floating-point permissions
-(their build_flags), so their ratio compares the compilers. Run it with
+(their build_flags), so their ratio compares the compilers. The fast contenders run
+in interleaved rounds, so that every ratio between them is taken within a round, on
+the same state of a shared machine; each ratio comes with a bootstrap 95 % interval,
+and a goal counts as met only when the whole interval is. Run it with
 benchmarks/chamfer_performance.py.
 """
 
@@ -23,6 +26,8 @@ from scipar.problems import get_implementation
 from scipar.problems.chamfer.solve import chamfer_matrix, check_solution, nearest, solve
 from scipar.problems.chamfer.datasets import ClusterSet, gen_clusters
 from scipar.measure.provenance import provenance
+from scipar.measure.stats import median_ci, ratio_ci
+from scipar.report.summary import too_good
 from scipar.problems.toy.kernels import toy_kernel
 
 C_FLAGS = ["-O3", "-march=native", "-ffast-math", "-shared", "-fPIC"]
@@ -51,16 +56,21 @@ def compile_c_baseline(source):
     return c_solve
 
 
-def median_time(run, repeats, warm_up):
-    """Call warm_up() once (compilation), then the median wall time of `repeats` calls
-    of run() and the last answer."""
-    warm_up()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        answer = run()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), answer
+def interleaved_times(contenders, rounds):
+    """Call every (key, run) of `contenders` once per round, each round starting one
+    contender later; returns {key: seconds of each round} and {key: last answer}.
+
+    Two contenders' times from the same round saw the same state of this shared
+    machine, so a ratio of the two is taken round by round (paired), and no contender
+    always runs right after the same other one."""
+    times, answers = {key: [] for key, _ in contenders}, {}
+    for k in range(rounds):
+        shift = k % len(contenders)
+        for key, run in contenders[shift:] + contenders[:shift]:
+            start = time.perf_counter()
+            answers[key] = run()
+            times[key].append(time.perf_counter() - start)
+    return times, answers
 
 
 C_LOOP = "C loop (gcc " + " ".join(C_FLAGS[:3]) + ")"
@@ -83,56 +93,95 @@ def chamfer_contenders(c_source, fastest, workers):
     ]
 
 
-def run_benchmark(left, right, c_source, fastest="cython-pruned", workers=2, repeats=5, slow_repeats=1, toy_n=200):
-    """Time every contender on one problem and the toy kernel; return a dict of results."""
+SLOW = {"reference": 3, "numba-workshop": 1}  # samples of the contenders that take seconds to minutes
+
+
+def run_benchmark(left, right, c_source, fastest="cython-pruned", workers=2, repeats=7, toy_n=200, toy_repeats=3):
+    """Time every contender on one problem and the toy kernel; return a dict of results.
+
+    The fast contenders are timed in `repeats` interleaved rounds (interleaved_times),
+    the slow ones SLOW times each, after them."""
     L, R = gen_clusters(*left), gen_clusters(*right)
     # Warm-ups compile on a small piece of the same data: the slow contenders need minutes
     # for the whole problem, and compilation only depends on the types.
     few = ClusterSet.from_clusters(L.clusters[:2])
+    contenders = chamfer_contenders(c_source, fastest, workers)
+    for _, _, run in contenders:
+        run(few, R)
+    keyed = [((label, threads), lambda run=run: run(L, R)) for label, threads, run in contenders]
+    times, answers = interleaved_times([c for c in keyed if c[0][0] not in SLOW], repeats)
+    for key, run in keyed:
+        if key[0] in SLOW:
+            slow, answer = interleaved_times([(key, run)], SLOW[key[0]])
+            times.update(slow)
+            answers.update(answer)
+    matrix = chamfer_matrix(L, R, "reference")
     pairs = L.n_points * R.n_points
     rows = []
-    for label, threads, run in chamfer_contenders(c_source, fastest, workers):
-        slow = label in ("reference", "numba-workshop")
-        seconds, answer = median_time(lambda: run(L, R), slow_repeats if slow else repeats, lambda: run(few, R))
-        rows.append(dict(label=label, threads=threads, seconds=seconds, pairs_per_s=pairs / seconds, answer=answer))
-    matrix = chamfer_matrix(L, R, "reference")
-    for row in rows:
-        check_solution(L, R, *row.pop("answer"), reference=matrix)  # raises if wrong
-        row["verified"] = True
+    for (label, threads), seconds in times.items():
+        check_solution(L, R, *answers[label, threads], reference=matrix)  # raises if wrong
+        rows.append(dict(label=label, threads=threads, times=seconds, seconds=float(np.median(seconds)),
+                         pairs_per_s=pairs / float(np.median(seconds)), verified=True))
     stats = {}
     get_implementation(fastest, "chamfer").solver(L, R, 0, len(L), 1, stats)
-    toy = {}
-    for impl in ("python", "cython", "numba-nogil"):
-        toy[impl], _ = median_time(
-            lambda: toy_kernel(toy_n, impl, "accumulate"), 1 if impl == "python" else repeats,
-            lambda: toy_kernel(8, impl, "accumulate"),
-        )
+    toy_runs = [(impl, lambda impl=impl: toy_kernel(toy_n, impl, "accumulate")) for impl in ("python", "cython", "numba-nogil")]
+    for impl, _ in toy_runs:
+        toy_kernel(8, impl, "accumulate")
+    toy, _ = interleaved_times(toy_runs, toy_repeats)
     return dict(left=left, right=right, points=L.n_points + R.n_points, pairs=pairs, rows=rows,
                 toy=toy, toy_n=toy_n, fastest=fastest, workers=workers,
                 evaluated=stats["point_pairs_evaluated"] / pairs,
                 flags={impl: get_implementation(impl, "chamfer").build_flags for impl in ("numba", "cython")})
 
 
+def paired(numerator, denominator, scale=1.0):
+    """scale * numerator / denominator round by round (interleaved_times): the median
+    and its bootstrap 95 % interval."""
+    return median_ci(scale * np.asarray(numerator) / np.asarray(denominator))
+
+
 def ratios(results):
-    """(description, measured, goal) of each goal of the performance issues; a goal of
-    None is a fact without one."""
-    by = {(r["label"], r["threads"]): r for r in results["rows"]}
+    """(description, value, interval low, high, goal, flag) of each goal of the
+    performance issues; a goal of None is a fact without one, a flag says why a value
+    deserves less trust (or "")."""
+    by = {(r["label"], r["threads"]): r["times"] for r in results["rows"]}
     fastest = results["fastest"]
-    one = by[fastest, 1]["seconds"]
-    c_rate = by[C_LOOP, 1]["pairs_per_s"]
+    one, c_loop, kernel = by[fastest, 1], by[C_LOOP, 1], by[KERNEL, 1]
     toy = results["toy"]
+    share = results["evaluated"]
+
+    def unpaired(slow):
+        flag = f"{slow}: one sample, the interval is {fastest}'s noise alone" if len(by[slow, 1]) == 1 else ""
+        return (*ratio_ci((by[slow, 1], one)), 10.0 if slow == "reference" else 100.0, flag)
+
+    def efficiency(p):
+        value, low, high = paired(one, by[f"{fastest} prange", p], 1 / p)
+        return (f"{fastest} parallel efficiency on {p} threads, T(1) / ({p} T({p}))", value, low, high, 0.9,
+                too_good(value, low))
+
     return [
-        (f"{fastest}: share of the point pairs it evaluated (the rest proved not nearest)", results["evaluated"], None),
-        (f"{fastest} rate / C loop rate, one thread", by[fastest, 1]["pairs_per_s"] / c_rate, 10.0),
-        ("cython kernel rate / C loop rate, one thread, same work", by[KERNEL, 1]["pairs_per_s"] / c_rate, 0.70),
-        ("numba kernel time / cython kernel time, same work and flags", by[NUMBA, 1]["seconds"] / by[KERNEL, 1]["seconds"], None),
-        (f"reference time / {fastest} time", by["reference", 1]["seconds"] / one, 10.0),
-        (f"numba-workshop time / {fastest} time", by["numba-workshop", 1]["seconds"] / one, 100.0),
-        *((f"{fastest} parallel efficiency on {p} threads, T(1) / ({p} T({p}))",
-           one / (p * by[f"{fastest} prange", p]["seconds"]), 0.9) for p in range(2, results["workers"] + 1)),
-        (f"toy accumulate n={results['toy_n']}: python time / cython time", toy["python"] / toy["cython"], 100.0),
-        (f"toy accumulate n={results['toy_n']}: python time / numba-nogil time", toy["python"] / toy["numba-nogil"], 100.0),
+        (f"{fastest}: point-pair evaluations / point pairs (the rest proved not nearest; a pair its proof pass "
+         "cannot abandon is evaluated twice)", share, share, share, None, "a count, not a timing"),
+        (f"{fastest} rate / C loop rate, one thread", *paired(c_loop, one), 10.0, ""),
+        ("cython kernel rate / C loop rate, one thread, same work", *paired(c_loop, kernel), 0.70, ""),
+        ("numba kernel time / cython kernel time, same work and flags", *paired(by[NUMBA, 1], kernel), None, ""),
+        (f"reference time / {fastest} time", *unpaired("reference")),
+        (f"numba-workshop time / {fastest} time", *unpaired("numba-workshop")),
+        *(efficiency(p) for p in range(2, results["workers"] + 1)),
+        *((f"toy accumulate n={results['toy_n']}: python time / {impl} time", *paired(toy["python"], toy[impl]),
+           100.0, "") for impl in ("cython", "numba-nogil")),
     ]
+
+
+def verdict(value, low, goal):
+    """Whether a goal was met, judged on the interval, not only on the median."""
+    if goal is None:
+        return ""
+    if low >= goal:
+        return f" (goal >= {goal:g}) met: its whole interval"
+    if value >= goal:
+        return f" (goal >= {goal:g}) met by the median only: its interval reaches below"
+    return f" (goal >= {goal:g}) NOT MET"
 
 
 def format_report(results):
@@ -142,15 +191,19 @@ def format_report(results):
         f"{results['pairs']:.4g} point pairs",
         f"machine: {p['cpu_model']}, {p['logical_cpus']} logical CPUs; numba {p['numba']}, cython {p['cython']}",
         "",
-        f"{'implementation':<52} {'threads':>7} {'median s':>10} {'pairs/s':>10}  verified",
+        f"{'implementation':<52} {'threads':>7} {'median s':>10} {'95 % interval':>21} {'pairs/s':>10}  verified",
     ]
     for r in results["rows"]:
-        lines.append(f"{r['label']:<52} {r['threads']:>7} {r['seconds']:>10.4g} {r['pairs_per_s']:>10.3g}  {r['verified']}")
-    lines += ["", f"toy kernel, accumulate, n={results['toy_n']}: "
-              + ", ".join(f"{k} {v:.4g} s" for k, v in results["toy"].items()), ""]
+        low, high = median_ci(r["times"])[1:]
+        interval = f"[{low:>9.4g}, {high:>9.4g}]" if len(r["times"]) > 1 else f"{'one sample':>21}"
+        lines.append(f"{r['label']:<52} {r['threads']:>7} {r['seconds']:>10.4g} {interval} "
+                     f"{r['pairs_per_s']:>10.3g}  {r['verified']}")
+    lines += ["", f"toy kernel, accumulate, n={results['toy_n']}, median s: "
+              + ", ".join(f"{k} {np.median(v):.4g}" for k, v in results["toy"].items()), ""]
     lines += [f"build flags of {impl}: {flags}" for impl, flags in results["flags"].items()]
-    lines += ["", "ratios (goal):"]
-    for text, value, goal in ratios(results):
-        verdict = "" if goal is None else f" (goal >= {goal:g}) {'met' if value >= goal else 'NOT MET'}"
-        lines.append(f"  {text}: {value:.3g}{verdict}")
+    lines += ["", "ratios [bootstrap 95 % interval] (goal); the fast contenders ran in interleaved rounds and "
+              "their ratios are taken round by round:"]
+    for text, value, low, high, goal, flag in ratios(results):
+        lines.append(f"  {text}: {value:.3g} [{low:.3g}, {high:.3g}]{verdict(value, low, goal)}"
+                     + (f"; flagged: {flag}" if flag else ""))
     return "\n".join(lines)
