@@ -177,3 +177,19 @@ def test_proof_pass_bounds_never_exceed_the_nearest_distances():
             assert (bound >= exact - 1e-6 * size).all()
         else:
             assert (bound == 0).all()
+
+
+def test_kept_scratch_is_per_thread_and_never_leaks_into_answers():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scipar.problems.chamfer._chamfer_cy import kept
+
+    a = kept("test", (3, 4))
+    assert kept("test", (3, 4)) is a and kept("test", (4, 3)) is not a
+    assert ThreadPoolExecutor(1).submit(kept, "test", (4, 3)).result() is not kept("test", (4, 3))
+    # A second problem of the same cluster counts reuses the scratch: the first answer must not change.
+    L, R = scipar.gen_clusters(12, 40, 1), scipar.gen_clusters(6, 60, 2)
+    first = pruned_solve(L, R, 0, len(L))
+    saved = [x.copy() for x in first]
+    pruned_solve(scipar.gen_clusters(12, 40, 1), scipar.gen_clusters(6, 60, 3), 0, len(L))
+    assert all(np.array_equal(x, y) for x, y in zip(first, saved))

@@ -17,6 +17,8 @@ from libc.math cimport cbrt, fmax, sqrt, sqrtf
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
+import threading
+
 import numpy as np
 
 
@@ -127,8 +129,8 @@ cdef inline double sum_of(const double* v, Py_ssize_t n) noexcept nogil:
 
 
 cdef inline bint beyond(double total, double limit, Py_ssize_t n) noexcept nogil:
-    """Whether a running total of n terms, each at least what it stands for, proves
-    their mean > limit. The total is summed in another order than the distance and
+    """Whether a running total of n terms, none above the term of a directed mean it
+    stands for, proves that mean > limit. The total is summed in another order and
     includes bounds that were subtracted again: rounding moves it by less than n ulps
     of itself, and the test allows eight times that."""
     return total * (1.0 - 8.0 * (n + 1) * DBL_EPSILON) > (limit * n if limit < DBL_MAX / n else DBL_MAX)
@@ -376,9 +378,10 @@ cdef void outward_cluster(
 
 
 def outward_first(const double[:, ::1] soa, const int64_t[::1] off, const double[:, ::1] centre,
-                  const double[:, ::1] spread, int workers):
-    """bounds.outward_first, for every cluster: (points, where)."""
-    out_np, where_np = np.empty((3, soa.shape[1])), np.empty(soa.shape[1], dtype=np.int64)
+                  const double[:, ::1] spread, int workers, into=None):
+    """bounds.outward_first, for every cluster: (points, where), into the arrays `into`
+    if given."""
+    out_np, where_np = into or (np.empty((3, soa.shape[1])), np.empty(soa.shape[1], dtype=np.int64))
     cdef double[:, ::1] out = out_np
     cdef int64_t[::1] where = where_np
     cdef Py_ssize_t c
@@ -390,10 +393,13 @@ def outward_first(const double[:, ::1] soa, const int64_t[::1] off, const double
 
 # --- cython-pruned's proof pass: rounded distances, twice as fast, with a certified margin ---
 
-def centred_points(const double[:, ::1] soa, const int64_t[::1] off, const double[:, ::1] centre, int workers):
+def centred_points(const double[:, ::1] soa, const int64_t[::1] off, const double[:, ::1] centre, int workers,
+                   out_np=None):
     """(4, n): each point's x, y, z relative to its cluster's centre and its squared
-    norm; (k,): each cluster's radius, a little above its largest norm."""
-    out_np, radius_np = np.empty((4, soa.shape[1])), np.empty(off.shape[0] - 1)
+    norm, into out_np if given; (k,): each cluster's radius, a little above its largest
+    norm."""
+    out_np = np.empty((4, soa.shape[1])) if out_np is None else out_np
+    radius_np = np.empty(off.shape[0] - 1)
     cdef double[:, ::1] out = out_np
     cdef double[::1] radius = radius_np
     cdef Py_ssize_t c, a
@@ -694,14 +700,43 @@ def pruned_rows(
         free(terms)
 
 
+_kept = threading.local()
+
+
+def kept(name, shape, dtype=np.float64):
+    """This thread's array called `name`, the same from call to call while its shape
+    stays: pruned_solve's scratch (7 MB on the paper problem) then keeps its memory
+    pages, which fresh arrays get from the kernel one page fault at a time (3 ms a
+    solve here, a tenth of it). Nothing kept leaves pruned_solve."""
+    arrays = _kept.__dict__
+    array = arrays.get(name)
+    if array is None or array.shape != shape or array.dtype != dtype:
+        array = arrays[name] = np.empty(shape, dtype)
+    return array
+
+
+def prepared(S, summaries, int workers, side):
+    """pruned_rows' copies of the points of S for one side: outward_first's (points,
+    where) and the proof pass's (centred_points, centroids), in kept arrays."""
+    n = S.soa.shape[1]
+    points, where = outward_first(S.soa, S.offsets, *summaries[:2], workers,
+                                  into=(kept(side + "points", (3, n)), kept(side + "where", (n,), np.int64)))
+    centred = centred_points(points, S.offsets, summaries[0], workers, kept(side + "centred", (4, n)))
+    return points, where, (*centred, summaries[0])
+
+
 def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1, stats=None):
     """solve_rows for cython-pruned: (nearest R of rows [start, stop), column minima, rows).
-    A dict `stats` receives "point_pairs_evaluated" (benchmarks/chamfer_performance.py)."""
+    A dict `stats` receives "point_pairs_evaluated", the point pairs evaluated by both
+    passes (a pair the proof pass cannot abandon counts twice; benchmarks/).
+    """
     from scipar.problems.chamfer.bounds import pair_estimates
 
-    lower, likely, from_r, left, right = pair_estimates(L, R, start, stop, workers)
-    soa_l, where_l = outward_first(L.soa, L.offsets, *left[:2], workers)
-    soa_r, where_r = outward_first(R.soa, R.offsets, *right[:2], workers)
+    shape = (stop - start, len(R))
+    lower, likely, from_r, left, right = pair_estimates(
+        L, R, start, stop, workers, into=(kept("lower", shape), kept("likely", shape), kept("from_r", shape, np.int8)))
+    soa_l, where_l, centred_l = prepared(L, left, workers, "L")
+    soa_r, where_r, centred_r = prepared(R, right, workers, "R")
     low_l, high_l = (np.ascontiguousarray(box[start:stop]) for box in left[3:])
     order = np.argsort(likely, axis=1)
     seed_col = start + np.argmin(likely, axis=0)
@@ -710,8 +745,6 @@ def pruned_solve(L, R, Py_ssize_t start, Py_ssize_t stop, int workers=1, stats=N
     col_arg = np.full((workers, len(R)), -1, dtype=np.int64)
     seen = np.full(len(R), DBL_MAX)
     visited = np.zeros(workers, dtype=np.int64)
-    centred_l = (*centred_points(soa_l, L.offsets, left[0], workers), left[0])
-    centred_r = (*centred_points(soa_r, R.offsets, right[0], workers), right[0])
     pruned_rows(soa_l, L.offsets, soa_r, R.offsets, start, stop, workers, lower, order, seed_col, from_r,
                 low_l, high_l, *right[3:], where_l, where_r, centred_l, centred_r, near, col_best, col_arg, seen,
                 visited)

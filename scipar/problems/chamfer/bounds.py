@@ -27,10 +27,11 @@ def cluster_summaries(S, workers=1):
     return kernel(S.soa, S.offsets, workers)
 
 
-def pair_estimates(L, R, start=0, stop=None, workers=1):
+def pair_estimates(L, R, start=0, stop=None, workers=1, into=None):
     """What cython-pruned knows of rows [start, stop) of L against R before it computes
     a distance: (centroid bounds, likely distances, from_r, cluster_summaries of L (all
-    its clusters), cluster_summaries of R); the matrices are (stop - start, |R|).
+    its clusters), cluster_summaries of R); the matrices are (stop - start, |R|), in
+    the three arrays `into` if given.
 
     Only the bounds are proofs. The rest are guesses that decide the order of the work,
     never its result:
@@ -52,7 +53,7 @@ def pair_estimates(L, R, start=0, stop=None, workers=1):
     left, right = cluster_summaries(L, workers), cluster_summaries(R, workers)
     rows = [np.ascontiguousarray(x[start:stop]) for x in left]
     shape = (stop - start, len(R))
-    lower, likely, from_r = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int8)
+    lower, likely, from_r = into or (np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int8))
     kernel(*rows, *right, workers, lower, likely, from_r)
     return lower, likely, from_r, left, right
 
