@@ -5,7 +5,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 from scipar.problems import get_problem, problems
-from scipar.workflow import interpreters, plan
+from scipar.workflow import interpreters, plan, timing
 from scipar.workflow.config import check_config, check_workers
 from scipar.report.workshop_figures import studies as workshop_figure_studies
 from scipar.measure.noise import usable_cpus
@@ -102,9 +102,31 @@ def study_timings(studies):
 
 
 def timing_spec(wildcards, input, output, threads):
-    """What a timing job needs, from either timing rule (plan.timing_spec)."""
+    """What a round of a timing job needs, from either round rule (plan.timing_spec)."""
     inputs = {role: path for role, path in input.items() if role != "facts"}
-    return plan.timing_spec(config, wildcard_job(wildcards), inputs, output[0], threads)
+    return plan.timing_spec(
+        config, wildcard_job(wildcards), inputs, output[0], threads, int(wildcards.round)
+    )
+
+
+def job_rounds(wildcards):
+    """The round CSVs that a timing job's CSV merges."""
+    path = f"results/timings/{wildcards.job}.csv"
+    job = plan.job_of(path)
+    if job is None or job.study not in STUDIES:
+        raise WorkflowError(f"{path} is not the CSV of a timing job this config plans")
+    return [plan.round_path(path, k) for k in range(plan.rounds(config, job.study))]
+
+
+# Rounds run in order over the whole run: every job's first round before any job's
+# second, so that a job's rounds meet different minutes of the machine (asv's rounds).
+# Inputs (datasets, references, the free-threaded environment) come before any round.
+FIRST = 100
+
+
+def round_priority(wildcards):
+    """Between 0 and FIRST: round 0 highest (a study may ask for up to 20 rounds)."""
+    return FIRST // 2 - int(wildcards.round)
 
 
 def figure_files(name):

@@ -1,4 +1,5 @@
 rule dataset:
+    priority: FIRST
     output:
         "results/data/{kind}/{dataset}",
     log:
@@ -10,6 +11,7 @@ rule dataset:
 
 
 rule reference:
+    priority: FIRST
     input:
         unpack(reference_inputs),
     output:

@@ -7,6 +7,7 @@
 # Its environment, once: a checkpoint, since which implementations install for that
 # interpreter (Numba may not) is known only when it is built.
 checkpoint free_threaded_environment:
+    priority: FIRST
     output:
         venv=directory(interpreters.VENV),
         facts=interpreters.FACTS,
@@ -21,22 +22,27 @@ checkpoint free_threaded_environment:
         "../scripts/free_threaded_environment.py"
 
 
-rule time_under_interpreter:
+# One round of a timing job there (rules/timing.smk merges the rounds).
+rule time_round_under_interpreter:
     input:
         unpack(timing_inputs),
         facts=interpreters.FACTS,
     output:
-        "results/timings/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}.csv",
+        temp(
+            "results/rounds/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}/round{round}.csv"
+        ),
     log:
-        "logs/timings/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}.log",
+        "logs/rounds/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}/round{round}.log",
     wildcard_constraints:
         study="|".join(STUDIES),
         interpreter=f"{interpreters.FREE_THREADED}|{interpreters.FREE_THREADED_GIL}",
+        round=r"\d+",
     # (The job runs the environment's own interpreter; this file documents where one
     # may come from.)
     conda:
         "../envs/free-threaded.yaml"
     threads: timed_threads
+    priority: round_priority
     resources:
         slurm_extra=timed_slurm_extra,
     params:

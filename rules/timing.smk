@@ -1,18 +1,38 @@
-rule time:
+# A timing job runs as rounds, each a fresh process at another moment of the run (README,
+# "Method"), merged into the job's CSV.
+rule time_round:
     input:
         unpack(timing_inputs),
     output:
-        "results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv",
+        temp("results/rounds/{study}/{problem}/{impl}/{backend}-w{workers}/round{round}.csv"),
     log:
-        "logs/timings/{study}/{problem}/{impl}/{backend}-w{workers}.log",
+        "logs/rounds/{study}/{problem}/{impl}/{backend}-w{workers}/round{round}.log",
     wildcard_constraints:
         study="|".join(STUDIES),
+        round=r"\d+",
     conda:
         "../envs/scipar.yaml"
     threads: timed_threads
+    priority: round_priority
     resources:
         slurm_extra=timed_slurm_extra,
     params:
         spec=timing_spec,
     script:
         "../scripts/time_job.py"
+
+
+localrules:
+    time,
+
+
+rule time:
+    input:
+        job_rounds,
+    output:
+        "results/timings/{job}.csv",
+    log:
+        "logs/timings/{job}.log",
+    # In Snakemake's own process: a merge is too small to pay for a Python of its own.
+    run:
+        timing.merge(input, output[0], log[0])

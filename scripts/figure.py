@@ -7,4 +7,5 @@ start(snakemake)
 from scipar.report import write_figure  # noqa: E402
 
 o = snakemake.output
-write_figure(snakemake.input, snakemake.wildcards.study, [o.png, o.svg], snakemake.params.baseline)
+write_figure(snakemake.input, snakemake.wildcards.study, [o.png, o.svg], snakemake.params.baseline,
+             snakemake.config.get("mixed_provenance", False))

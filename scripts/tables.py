@@ -6,4 +6,5 @@ start(snakemake)
 
 from scipar.report import write_tables  # noqa: E402
 
-write_tables(snakemake.input, snakemake.output.timings, snakemake.output.summary)
+write_tables(snakemake.input, snakemake.output.timings, snakemake.output.summary,
+             snakemake.config.get("mixed_provenance", False))

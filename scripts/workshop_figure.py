@@ -7,4 +7,5 @@ start(snakemake)
 from scipar.report import write_workshop_figure  # noqa: E402
 
 o = snakemake.output
-write_workshop_figure(int(snakemake.wildcards.number), snakemake.input, [o.png, o.svg])
+write_workshop_figure(int(snakemake.wildcards.number), snakemake.input, [o.png, o.svg],
+                      snakemake.config.get("mixed_provenance", False))

@@ -14,7 +14,7 @@ from scipar.problems.chamfer.datasets import DatasetError
 from scipar.report.summary import summarise
 from scipar.workflow.plan import Job
 
-QUICK = Sampling(repeats=3, min_sample_s=0.01, target_ci=0.5, max_job_s=5)
+QUICK = Sampling(repeats=2, processes=2, min_sample_s=0.01, target_ci=0.5, max_job_s=5)
 INSTANCE = "L6-12-1_R4-12-2"
 
 
@@ -60,8 +60,11 @@ def test_chamfer_job_rows(problem):
     configuration = ["study", "study_type", "problem_kind", "problem", "impl", "interpreter", "backend", "workers", "snakemake_threads"]
     sizes = ["clusters_l", "clusters_r", "n_points_l", "n_points_r", "pairs", "calls", "work", "work_unit"]
     assert list(table.columns) == configuration + sizes + MEASURED
-    assert list(table.repeat) == list(range(len(table))) and len(table) >= 3 and table.verified.all()
-    assert (table.samples == len(table)).all() and table.stop_reason.isin(["interval", "budget"]).all()
+    assert list(table.repeat) == list(range(len(table))) and len(table) >= 4 and table.verified.all()
+    assert (table.samples == len(table)).all() and table.stop_reason.isin(["repeats", "budget"]).all()
+    # Two rounds (here both in this process), two samples each, numbered over the job.
+    assert table.process.nunique() == table.processes.iloc[0] == 2 and (table.groupby("process").size() == 2).all()
+    assert table.ci_half_width.nunique() == 1 and table.ci_half_width.iloc[0] > 0
     assert (table.pairs == table.n_points_l * table.n_points_r).all() and (table.snakemake_threads == 2).all()
     assert (table.work == table.pairs).all() and (table.work_unit == "point pairs").all()
     assert (table.started_at < table.finished_at).all()
@@ -101,19 +104,18 @@ def noisy_run(values):
     return run
 
 
-def test_sampling_stops_when_the_interval_is_narrow():
-    rows, facts = measure(noisy_run([0.01] * 100), lambda answer: None,
-                          Sampling(repeats=4, min_sample_s=0.005, target_ci=0.2, max_job_s=30))
-    assert facts["stop_reason"] == "interval" and facts["samples"] == len(rows) == 4
-    assert facts["ci_half_width"] <= 0.2
+def test_a_round_takes_its_repeats():
+    rows, facts = measure(noisy_run([0.01] * 1000), lambda answer: None,
+                          Sampling(repeats=4, processes=3, min_sample_s=0.005, max_job_s=30))
+    assert facts["round_stop"] == "repeats" and len(rows) == 4
+    assert all(row["wall_s"] * row["loops"] >= 0.005 for row in rows)
 
 
-def test_sampling_stops_on_the_budget_and_the_cell_stays_flagged():
-    # Calls alternate between 5 ms and 20 ms: the median's interval never narrows to 1 %.
-    rows, facts = measure(noisy_run([0.005, 0.02] * 1000), lambda answer: None,
-                          Sampling(repeats=3, min_sample_s=0.001, target_ci=0.01, max_job_s=1.0))
-    assert facts["stop_reason"] == "budget" and facts["samples"] == len(rows) > 3
-    assert facts["ci_half_width"] > 0.01
+def test_a_round_stops_early_on_its_share_of_the_budget():
+    # 20 ms calls, 10 repeats, but a round's share of the budget is 0.3 s / 3 = 0.1 s.
+    rows, facts = measure(noisy_run([0.02] * 1000), lambda answer: None,
+                          Sampling(repeats=10, processes=3, min_sample_s=0.02, max_job_s=0.3))
+    assert facts["round_stop"] == "budget" and 1 <= len(rows) < 10
 
 
 def test_a_job_beside_a_cpu_hog_is_flagged_busy(time_toy):
@@ -121,7 +123,7 @@ def test_a_job_beside_a_cpu_hog_is_flagged_busy(time_toy):
     try:
         time.sleep(0.3)
         table = time_toy(Job("toy", "accumulate-n30", "python", "serial", 1), calls=1,
-                         sampling=Sampling(repeats=5, min_sample_s=0.1, target_ci=0.5, max_job_s=10))
+                         sampling=Sampling(repeats=3, processes=2, min_sample_s=0.1, target_ci=0.5, max_job_s=10))
     finally:
         hog.kill()
         hog.wait()

@@ -2,40 +2,54 @@
 
 A job is (study, problem instance, implementation, backend, workers). Studies of type
 gil spread `calls` whole solves over the workers (the workshop's GIL demonstration);
-every other type times one solve, spread over the workers as the backend says. The
-result is a tidy table, one row per timed sample, times per call of the job (README,
-"CSV columns").
+every other type times one solve, spread over the workers as the backend says. A job
+samples in rounds, each a fresh process (scipar.measure.sampling): `time_round` is
+one, `merge_rounds` makes the job's table of them, and `time_job` does both in this
+process. The result is a tidy table, one row per timed sample, times per call of the
+job (README, "CSV columns").
 """
 
+import sys
+
 import numpy as np
-import pandas as pd
 
 from scipar.atomic import atomic_path
-from scipar.measure.journal import registered
+from scipar.measure.journal import UNCHECKED, registered
 from scipar.measure.memory import peak_memory
 from scipar.npz import read_npz
 from scipar.measure.parallel import parallel_map, warm_processes
 from scipar.measure.provenance import provenance
 from scipar.measure.sampling import measure
+from scipar.measure.stats import relative_half_width
 from scipar.workflow.interpreters import gil_state
 from scipar.problems import VerificationError, get_implementation, get_problem
 from scipar.problems.interface import TASKS_PER_WORKER
 
 
 def time_job(job, study_type, problem_name, calls, sampling, inputs, threads=0):
-    """Time `job` (a scipar.workflow.plan.Job); `inputs` maps "reference" and the
-    problem's dataset roles to files. Raises VerificationError, naming the
-    implementation, if any answer is wrong."""
+    """Time `job` (a scipar.workflow.plan.Job), every round in this process (the
+    workflow runs each in a fresh one); `inputs` maps "reference" and the problem's
+    dataset roles to files. Raises VerificationError, naming the implementation, if
+    any answer is wrong."""
+    return merge_rounds([time_round(job, study_type, problem_name, calls, sampling, inputs, threads, index)
+                         for index in range(sampling.processes)])
+
+
+def time_round(job, study_type, problem_name, calls, sampling, inputs, threads=0, index=0, environment=""):
+    """One round of `job`: its samples in this process, as a table whose `process`
+    column is `index`. `environment`: what the user's environment set that changes
+    what runs (scipar.measure.layers.user_environment)."""
     with registered(job.path) as overlaps:
-        table = _time_job(job, study_type, problem_name, calls, sampling, inputs, threads)
-    # Known once the job ends: the timing jobs on this machine that ran while it did.
-    table.insert(table.columns.get_loc("host"), "overlapped_with", str(overlaps))  # where MEASURED puts it
-    return table
+        rows, facts = _sample(job, study_type, problem_name, calls, sampling, inputs)
+    # Known once the round ends: the timing jobs on this machine that ran while it did.
+    facts |= dict(process=index, environment=environment, overlapped_with=str(overlaps))
+    return _table(job, dict(study_type=study_type, problem_kind=get_problem(problem_name).name), threads, rows, facts)
 
 
-def _time_job(job, study_type, problem_name, calls, sampling, inputs, threads):
+def _sample(job, study_type, problem_name, calls, sampling, inputs):
     problem = get_problem(problem_name)
     impl = get_implementation(job.impl, problem_name)
+    impl.kernel, impl.solver  # imported before the warm-up, which then times the first call only
     data = problem.load(problem.job_params(job.problem, study_type, job.workers), inputs)
     reference = load_reference(inputs["reference"])
     spread_calls = study_type == "gil"
@@ -64,11 +78,31 @@ def _time_job(job, study_type, problem_name, calls, sampling, inputs, threads):
         task = problem.tasks(data, 1 if spread_calls else TASKS_PER_WORKER * job.workers)[0]
         warm_processes(job.workers, problem.compute, (impl, data, task))
     rows, facts = measure(run, verify, sampling)
-    facts |= peak_memory()  # while the worker processes still live
+    # A JIT compiler loaded explains a slow first call (compile_s); without one, a first
+    # call far slower than the rest is suspect (scipar.report.plausible).
+    facts |= peak_memory() | dict(jit_loaded="numba" in sys.modules)  # while the worker processes still live
     calls = calls if spread_calls else 1
-    sizes = problem.describe(data) | dict(calls=calls, work=calls * problem.work(data), work_unit=problem.work_unit)
-    facts |= dict(build_flags=impl.build_flags) | gil_state()  # after every import
-    return _table(job, dict(study_type=study_type, problem_kind=problem.name), threads, rows, facts, sizes)
+    facts |= problem.describe(data) | dict(calls=calls, work=calls * problem.work(data), work_unit=problem.work_unit,
+                                           max_rate=problem.max_rate or np.nan)
+    return rows, facts | dict(build_flags=impl.build_flags) | gil_state()  # after every import
+
+
+def merge_rounds(tables):
+    """The job's table from its rounds' tables: samples numbered over the job, and per
+    job how many samples and processes it took, why its rounds stopped, the rerun
+    interval it reached, and every overlap any round saw."""
+    import pandas as pd  # here, not at the top: a round's process does not need it
+
+    table = pd.concat(tables, ignore_index=True)
+    table["repeat"] = range(len(table))
+    walls = [group.wall_s.to_numpy() for _, group in table.groupby("process")]
+    overlaps = [o for o in dict.fromkeys(table.overlapped_with) if isinstance(o, str) and o]
+    unchecked = [o for o in overlaps if o.startswith(UNCHECKED)]
+    table["samples"], table["processes"] = len(table), len(walls)
+    table["stop_reason"] = "budget" if (table.round_stop == "budget").any() else "repeats"
+    table["ci_half_width"] = relative_half_width(walls)
+    table["overlapped_with"] = unchecked[0] if unchecked else "; ".join(overlaps)
+    return table[[c for c in table.columns if c != "round_stop"]]
 
 
 def write_reference(problem_name, instance, inputs, path):
@@ -83,25 +117,30 @@ def load_reference(path):
     return read_npz(path, what="reference")
 
 
-def _table(job, kind, threads, rows, facts, sizes):
+def _table(job, kind, threads, rows, facts):
+    import pandas as pd
+
     config = dict(study=job.study, **kind, problem=job.problem, impl=job.impl, interpreter=job.interpreter,
                   backend=job.backend, workers=job.workers, snakemake_threads=threads)
     # More workers than CPUs: those this process may run on, and here, under
     # Snakemake, also the cores it was given (threads; 0 outside Snakemake).
     usable = min(threads, facts["cpus_allowed"]) if threads else facts["cpus_allowed"]
-    facts = facts | dict(oversubscribed=job.workers > usable)
-    table = pd.DataFrame([config | sizes | row | facts | provenance() for row in rows])
+    facts = facts | dict(oversubscribed=job.workers > usable, samples=len(rows), processes=1, stop_reason=facts["round_stop"],
+                         ci_half_width=np.nan)
+    table = pd.DataFrame([config | row | facts | provenance() for row in rows])
+    table.insert(table.columns.get_loc("loops"), "repeat", range(len(table)))
     # The configuration, then the problem's own size columns, then the measurement.
     phases = [c for c in table.columns if c.startswith("phase_")]
-    own = [c for c in table.columns if c not in config and c not in MEASURED and c not in phases]
+    own = [c for c in table.columns if c not in config and c not in MEASURED and c not in phases and c != "round_stop"]
     measured = [c for c in MEASURED if c in table.columns]
     at = measured.index("utilisation") + 1  # the phases' seconds beside the times they split
-    return table[list(config) + own + measured[:at] + phases + measured[at:]]
+    return table[list(config) + own + measured[:at] + phases + measured[at:] + ["round_stop"]]
 
 
 MEASURED = [
-    "repeat", "loops", "wall_s", "cpu_s", "utilisation", "compile_s", "verified",
-    "samples", "stop_reason", "ci_half_width", "target_ci", "min_sample_s",
+    "process", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "compile_s", "jit_loaded",
+    "verified", "samples", "processes", "stop_reason", "ci_half_width", "target_ci", "min_sample_s",
+    "repeats_per_process", "processes_planned", "max_job_s", "max_rate", "environment",
     "rss_peak_mib", "workers_rss_peak_mib", "worker_processes", "memory_method",
     "load_before", "others_cores", "steal_fraction", "cpus_allowed", "oversubscribed", "governor", "overlapped_with",
     "host", "cpu_model", "logical_cpus", "python", "python_build", "gil_enabled", "numpy", "numba", "cython", "build_flags",

@@ -18,8 +18,32 @@ INNER_POOLS = (
 )
 
 
+# Set in a user's shell, these change what runs: a job measures the code as it runs by
+# default, so it removes them (recording them in the CSVs' environment column).
+RESET = (
+    "NUMBA_DISABLE_JIT",  # every Numba kernel interpreted, at Python's speed
+    "NUMBA_OPT",  # LLVM's optimisation level
+    "NUMBA_BOUNDSCHECK",  # bounds checks in every array access
+    "NUMBA_DEBUGINFO",
+    "OMP_THREAD_LIMIT",  # caps every OpenMP region, whatever OMP_NUM_THREADS says
+    "OMP_DYNAMIC",  # lets OpenMP run fewer threads than asked for
+)
+# These choose between ways the same code may run, which a user may mean to measure:
+# kept, recorded, and flagged on every cell they reach (scipar.report.plausible).
+KEPT = ("NUMBA_THREADING_LAYER",)
+
+
+def user_environment(environ=None):
+    """What the user's environment set that changes what runs, as the CSVs record it:
+    "NUMBA_DISABLE_JIT=1 (reset); NUMBA_THREADING_LAYER=omp (kept)", or ""."""
+    environ = os.environ if environ is None else environ
+    return "; ".join(f"{name}={environ[name]} ({'reset' if name in RESET else 'kept'})"
+                     for name in RESET + KEPT if name in environ)
+
+
 def pin_threads(workers, backend):
-    """Set the environment so that only `backend` runs `workers` threads.
+    """Set the environment so that only `backend` runs `workers` threads, and remove
+    the variables in RESET (call user_environment first to record them).
 
     For backend "prange" Numba's and OpenMP's pools hold `workers` threads (the
     kernels also ask for exactly that many at each call); for every other backend
@@ -27,6 +51,8 @@ def pin_threads(workers, backend):
     layer that runs in parallel.
     """
     inner = workers if backend == "prange" else 1
+    for name in RESET:
+        os.environ.pop(name, None)
     for name in INNER_POOLS:
         os.environ[name] = "1"
     os.environ["OMP_NUM_THREADS"] = str(inner)

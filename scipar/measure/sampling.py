@@ -1,18 +1,25 @@
-"""How a timing job samples: warm up, calibrate, sample until the median is known well enough.
+"""How a timing job samples: in rounds, each a fresh process at another moment of the
+run, so that a cell's interval covers what a rerun would see.
 
+Process start (memory layout, JIT code placement) and the minute a process runs in
+move a median by more than one process's samples spread; only samples from several
+processes, minutes apart, show it (asv's rounds, pyperf's processes). The workflow runs
+each timing job as `processes` round jobs, every cell's first round before any cell's
+second (rules/timing.smk), and merges their rows (scipar.measure.job.merge_rounds).
+
+In each round (`measure`):
 1. Warm up: one untimed call (JIT compilation, pool start, first touch), checked.
 2. Calibrate: find how many calls (`loops`) make one sample last at least
    `min_sample_s`, as timeit's autorange and pyperf do, so that a sample of a 0.3 ms
    kernel is not mostly timer and scheduler noise. A sample that still comes out
    shorter (the calls sped up) is dropped and taken again with more calls.
-3. Sample: at least `repeats` samples, then more until the bootstrap 95 % interval of
-   the median per-call time is within +-`target_ci` of it, or until the job has spent
-   `max_job_s`. Every row records why the job stopped.
-4. Check the last answer again.
+3. Take `repeats` samples, fewer (at least one) if the round would otherwise spend
+   more than its share of `max_job_s`; check the last answer again.
 
-Every sample also records what the rest of the machine did meanwhile (scipar.measure.noise).
-The result is a tidy table, one row per timed sample, times per call (README, "CSV
-columns").
+The interval of the merged samples (scipar.measure.stats) is what the summary reports;
+a cell whose interval is wider than ±`target_ci` is flagged. Every sample also records
+what the rest of the machine did meanwhile (scipar.measure.noise). The result is a tidy
+table, one row per timed sample, times per call (README, "CSV columns").
 """
 
 import math
@@ -21,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from scipar.measure import noise
-from scipar.measure.stats import relative_half_width
 from scipar.measure.timer import Timer
 
 
@@ -29,12 +35,19 @@ from scipar.measure.timer import Timer
 class Sampling:
     """How long and how often a job samples (config keys of the same names)."""
 
-    repeats: int = 5  # samples at least
+    repeats: int = 3  # samples in each round
+    processes: int = 3  # rounds, each in a fresh process
     min_sample_s: float = 0.1  # one sample lasts at least this long
-    target_ci: float = 0.05  # stop once the median's interval is within +-5 %
-    max_job_s: float = 60.0  # or once the job has run this long, warm-up included
+    target_ci: float = 0.05  # a rerun interval of the median wider than +-5 % is flagged
+    max_job_s: float = 60.0  # all rounds together, warm-ups included
 
     MAX_LOOPS = 10**7
+    MAX_PROCESSES = 20  # pyperf's default count of processes
+
+    @property
+    def round_s(self):
+        """The time one round may take."""
+        return self.max_job_s / self.processes
     # Calibration aims this much above min_sample_s, so that a sample a little faster
     # than the calibration's still lasts long enough.
     AIM = 1.2
@@ -72,11 +85,12 @@ def calibrate(run, min_sample_s):
 
 
 def measure(run, verify, sampling):
-    """Warm up with run(timer), calibrate, then sample adaptively; verify the answers.
+    """One round's samples: warm up with run(timer), calibrate, take `sampling.repeats`
+    samples (fewer if the round would pass its share of the budget); verify the answers.
 
     Returns (rows, facts): per sample, the per-call wall_s, cpu_s and utilisation, the
-    loops and the noise seen meanwhile; facts are per job (compile_s, samples, why the
-    sampling stopped, the machine's state, start and end).
+    loops and the noise seen meanwhile; facts are the round's (compile_s: the warm-up,
+    why it stopped, the machine's state, start and end).
     """
     clock = time.perf_counter()
     facts = dict(started_at=_now(), **noise.machine_facts())
@@ -84,8 +98,8 @@ def measure(run, verify, sampling):
         answer = run(warm)
     verify(answer)
     loops = calibrate(run, sampling.min_sample_s)
-    rows, walls = [], []
-    while True:
+    rows, stop = [], "repeats"
+    while len(rows) < sampling.repeats:
         before = noise.Counters.now()
         t, answer = _timed(run, loops)
         after = noise.Counters.now()
@@ -94,24 +108,15 @@ def measure(run, verify, sampling):
             # up): this sample is too short to keep; take it again with more calls.
             loops = _more_loops(loops, t.wall_s, sampling.min_sample_s)
             continue
-        walls.append(t.wall_s / loops)
         rows.append(dict(
-            repeat=len(rows), loops=loops, wall_s=walls[-1], cpu_s=t.cpu_s / loops, utilisation=t.utilisation,
+            loops=loops, wall_s=t.wall_s / loops, cpu_s=t.cpu_s / loops, utilisation=t.utilisation,
             **{f"phase_{phase}_s": s / loops for phase, s in t.phases.items()},
             **noise.sample_noise(before, after, t.cpu_s, t.wall_s),
         ))
-        if len(walls) < sampling.repeats:
-            continue
-        half_width = relative_half_width(walls)
-        if half_width <= sampling.target_ci:
-            stop = "interval"
-            break
-        if time.perf_counter() - clock + t.wall_s > sampling.max_job_s:
+        if len(rows) < sampling.repeats and time.perf_counter() - clock + t.wall_s > sampling.round_s:
             stop = "budget"
             break
     verify(answer)
-    facts |= dict(
-        compile_s=warm.wall_s, verified=True, samples=len(rows), stop_reason=stop, ci_half_width=half_width,
-        target_ci=sampling.target_ci, min_sample_s=sampling.min_sample_s, finished_at=_now(),
-    )
-    return rows, facts
+    return rows, facts | dict(compile_s=warm.wall_s, verified=True, round_stop=stop, target_ci=sampling.target_ci,
+                              min_sample_s=sampling.min_sample_s, repeats_per_process=sampling.repeats,
+                              processes_planned=sampling.processes, max_job_s=sampling.max_job_s, finished_at=_now())

@@ -78,6 +78,9 @@ class Problem:
     description = ""
     work_unit = ""  # e.g. "point pairs": what work() counts
     parameters = {}  # JSON schema of one instance; "properties" lists its keys in order
+    # Work per second per worker that no implementation doing all the work reaches: a
+    # cell beyond it is flagged "too fast to be true" (cached or skipped work). None: no bound.
+    max_rate = None
 
     REQUIRED = ("name", "work_unit", "parameters", "reference", "check", "work", "compute")
 

@@ -16,14 +16,15 @@ from scipar.report.cells import flagged_cells
 from scipar.report.summary import add_scaling, collect, overlapping_jobs, read_table, summarise
 
 
-def summarised(timing_paths):
-    """(summary, timings) of some timing CSVs: a study's, or the whole run's."""
-    timings = collect(timing_paths)
+def summarised(timing_paths, mixed_provenance=False):
+    """(summary, timings) of some timing CSVs: a study's, or the whole run's; CSVs of
+    different provenance are refused unless `mixed_provenance` (summary.collect)."""
+    timings = collect(timing_paths, mixed_provenance)
     return add_scaling(summarise(timings), timings), timings
 
 
-def write_tables(timing_paths, timings_out, summary_out):
-    summary, timings = summarised(timing_paths)
+def write_tables(timing_paths, timings_out, summary_out, mixed_provenance=False):
+    summary, timings = summarised(timing_paths, mixed_provenance)
     for a, b in overlapping_jobs(timings):
         warnings.warn(f"timed jobs overlapped on the same host: {a} and {b}")
     for table, path in ((timings, timings_out), (summary, summary_out)):
@@ -32,17 +33,17 @@ def write_tables(timing_paths, timings_out, summary_out):
     return summary
 
 
-def write_figure(timing_paths, study, paths, baseline=None):
+def write_figure(timing_paths, study, paths, baseline=None, mixed_provenance=False):
     """The figure of one study, from its own timing CSVs: asking for it runs its jobs only."""
-    figures.study_figure(summarised(timing_paths)[0], study, paths, baseline)
+    figures.study_figure(summarised(timing_paths, mixed_provenance)[0], study, paths, baseline)
 
 
-def write_workshop_figure(number, timing_paths, paths):
+def write_workshop_figure(number, timing_paths, paths, mixed_provenance=False):
     """One of the workshop's four figures, this run's numbers beside its printed ones,
     from the timing CSVs of the studies it draws."""
     from scipar.report.workshop_figures import FIGURES
 
-    FIGURES[number](*summarised(timing_paths), paths)
+    FIGURES[number](*summarised(timing_paths, mixed_provenance), paths)
 
 
 def write_picture(kind, instance, inputs, path):

@@ -3,6 +3,7 @@
 import numpy as np
 
 from scipar.measure.stats import ratio_ci
+from scipar.report.summary import process_samples
 from scipar.workflow.interpreters import DEFAULT
 
 
@@ -27,7 +28,8 @@ def where(table, **conditions):
 
 
 def samples(timings, column="wall_s", **conditions):
-    return where(timings, **conditions)[column].to_numpy()
+    """The samples of the rows that meet the conditions, one array per process."""
+    return process_samples(where(timings, **conditions), column)
 
 
 def over_instances(estimates):
@@ -40,8 +42,30 @@ def over_instances(estimates):
     return float(np.median(values[:, 0])), float(values[:, 1].min()), float(values[:, 2].max())
 
 
+def cell_label(r):
+    """"strong L50-35-1_R30-23-2 numba threads x2": a summary row, in words."""
+    return (f"{r['study']} {r['problem']} {r['impl']}{'' if r['interpreter'] == DEFAULT else ' ' + r['interpreter']} "
+            f"{r['backend']} x{r['workers']}")
+
+
 def flagged_cells(summary):
     """The cells whose numbers deserve less trust, with the reasons (pyperf's warnings)."""
     flagged = summary[summary["flags"].fillna("") != ""]
-    return [(f"{r.study} {r.problem} {r.impl}{'' if r.interpreter == DEFAULT else ' ' + r.interpreter} "
-             f"{r.backend} x{r.workers}", r.flags) for r in flagged.itertuples()]
+    return [(cell_label(r), r["flags"]) for r in flagged.to_dict("records")]
+
+
+def flags_of(summary, column="flags", **conditions):
+    """["<cell>: <its flags>"] of the flagged cells that meet the conditions: what a
+    number computed from them must carry (`column`: speedup_flags for a speedup)."""
+    rows = where(summary, **conditions).to_dict("records")
+    return [f"{cell_label(r)}: {r[column]}" for r in rows if isinstance(r[column], str) and r[column]]
+
+
+def joined(*flag_lists):
+    """The flags of several lists, each once, in order, as one text."""
+    return "; ".join(dict.fromkeys(f for flags in flag_lists for f in flags))
+
+
+def marked(text, flags):
+    """A number's text, marked when a cell it comes from is flagged: never shown plainly."""
+    return f"{text} (flagged)" if flags else text

@@ -10,7 +10,7 @@ import tabulate
 
 from scipar.measure.stats import ratio_ci
 from scipar.report import workshop
-from scipar.report.cells import fmt, samples, where, with_ci
+from scipar.report.cells import flags_of, fmt, joined, marked, samples, where, with_ci
 from scipar.report.summary import CELL
 
 
@@ -33,8 +33,10 @@ def implementation_table(summary, timings, baselines=None):
         base = samples(timings, study=study, impl=baseline, problem=instance)
         for impl, cell in seq.groupby("impl", sort=False):
             pair = (base, samples(timings, study=study, impl=impl, problem=instance))
+            # Every number carries the flags of every cell it is computed from.
+            sequential_flags = flags_of(seq, impl=impl) + flags_of(seq, impl=baseline)
             row = dict(problem_kind=kind, problem=instance, impl=impl, baseline=baseline,
-                       sequential_s=float(cell.wall_median_s.iloc[0]))
+                       sequential_s=float(cell.wall_median_s.iloc[0]), sequential_flags=joined(sequential_flags))
             row.update(zip(("speedup_vs_baseline", "speedup_vs_baseline_ci_low", "speedup_vs_baseline_ci_high"),
                            ratio_ci(pair)))
             parallel = strong[(strong.impl == impl) & (strong.workers > 1)].dropna(subset=["speedup"])
@@ -48,8 +50,9 @@ def implementation_table(summary, timings, baselines=None):
                     best_parallel_speedup_ci_high=best.speedup_ci_high,
                     best_parallel_efficiency=best.efficiency, best_parallel_efficiency_ci_low=best.efficiency_ci_low,
                     best_parallel_efficiency_ci_high=best.efficiency_ci_high,
-                    best_parallel_flags=best["flags"],
                 )
+                parallel_flags = flags_of(strong, "speedup_flags", **cell, workers=best.workers)
+                row.update(best_parallel_flags=joined(parallel_flags), total_flags=joined(sequential_flags, parallel_flags))
                 row.update(zip(("total_speedup", "total_speedup_ci_low", "total_speedup_ci_high"),
                                ratio_ci(pair, scaling)))
             seconds, speedup = workshop.printed_sequential(kind, instance, impl)
@@ -63,26 +66,28 @@ COLUMNS = ["problem_kind", "problem", "impl", "baseline", "sequential_s"] + [
     f"speedup_vs_baseline{k}" for k in ("", "_ci_low", "_ci_high")
 ] + ["best_parallel_backend", "best_parallel_workers"] + [
     f"{name}{k}" for name in ("best_parallel_speedup", "best_parallel_efficiency") for k in ("", "_ci_low", "_ci_high")
-] + ["best_parallel_flags", "total_speedup", "total_speedup_ci_low", "total_speedup_ci_high",
-     "workshop_sequential_s", "workshop_speedup"]
+] + ["best_parallel_flags", "total_speedup", "total_speedup_ci_low", "total_speedup_ci_high", "total_flags",
+     "sequential_flags", "workshop_sequential_s", "workshop_speedup"]
 
 
 def markdown_table(table):
     """The conclusion table as read by a person: each number beside its interval."""
-    def column(name):
-        return [with_ci(*v) for v in zip(table[name], table[name + "_ci_low"], table[name + "_ci_high"])]
+    def column(name, flags):
+        return [marked(with_ci(*v), f) for *v, f in
+                zip(table[name], table[name + "_ci_low"], table[name + "_ci_high"], table[flags].fillna(""))]
 
     return pd.DataFrame({
         "instance": table.problem,
         "impl": table.impl,
-        "sequential_s": table.sequential_s,
-        "speedup_vs_baseline [95 % CI]": column("speedup_vs_baseline"),
+        "sequential_s": [marked(fmt(v), f) for v, f in zip(table.sequential_s, table.sequential_flags.fillna(""))],
+        "speedup_vs_baseline [95 % CI]": column("speedup_vs_baseline", "sequential_flags"),
         "best_parallel": ["" if pd.isna(w) else f"{b} x{int(w)}"
                           for b, w in zip(table.best_parallel_backend, table.best_parallel_workers)],
-        "speedup [95 % CI]": column("best_parallel_speedup"),
-        "efficiency [95 % CI]": column("best_parallel_efficiency"),
-        "total_speedup [95 % CI]": column("total_speedup"),
-        "flags": table.best_parallel_flags.fillna(""),
+        "speedup [95 % CI]": column("best_parallel_speedup", "best_parallel_flags"),
+        "efficiency [95 % CI]": column("best_parallel_efficiency", "best_parallel_flags"),
+        "total_speedup [95 % CI]": column("total_speedup", "total_flags"),
+        "sequential flags": table.sequential_flags.fillna(""),
+        "parallel flags": table.best_parallel_flags.fillna(""),
         "workshop_sequential_s (printed)": table.workshop_sequential_s,
         "workshop_speedup (printed)": table.workshop_speedup,
     })
@@ -95,8 +100,10 @@ def sampling_facts(timings):
     job_s = (pd.to_datetime(first.finished_at) - pd.to_datetime(first.started_at)).dt.total_seconds()
     sampled_s = (timings.wall_s * timings.loops).sum()
     span_s = (pd.to_datetime(timings.finished_at).max() - pd.to_datetime(timings.started_at).min()).total_seconds()
+    processes = int(first.processes.sum()) if "processes" in first.columns else len(first)
     return dict(
-        jobs=len(first), samples=len(timings), stopped_on_interval=int((first.stop_reason == "interval").sum()),
+        jobs=len(first), samples=len(timings), processes=processes,
+        stopped_on_interval=int((first.stop_reason == "interval").sum()),
         stopped_on_budget=int((first.stop_reason == "budget").sum()), sampled_s=float(sampled_s),
         job_s=float(job_s.sum()), span_s=span_s, min_sample_s=float(timings.min_sample_s.min()),
         target_ci=float(timings.target_ci.min()),
@@ -110,14 +117,14 @@ def _markdown(table):
 
 
 def headline_table(rows):
-    return pd.DataFrame(rows, columns=workshop.HEADLINE_COLUMNS)
+    return pd.DataFrame(workshop.marked_rows(rows), columns=workshop.HEADLINE_COLUMNS)
 
 
 def headline_rst(rows, sentence):
     """The headline as reStructuredText, for the report's first page."""
     if not rows:
         return ""
-    table = tabulate.tabulate(rows, headers=workshop.HEADLINE_COLUMNS, tablefmt="grid")
+    table = tabulate.tabulate(workshop.marked_rows(rows), headers=workshop.HEADLINE_COLUMNS, tablefmt="grid")
     title = "This run in the workshop's terms"
     return f"\n\n{title}\n{'-' * len(title)}\n\n{table}\n\n{sentence}\n"
 
@@ -125,7 +132,9 @@ def headline_rst(rows, sentence):
 def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
     lines = ["# Conclusion", "",
              f"Columns marked `(printed)` are the numbers printed by the {workshop.SOURCE}; everything else "
-             "was measured in this run. Brackets hold bootstrap 95 % intervals; speedups are T(1)/T(p) of the "
+             "was measured in this run. Brackets hold 95 % intervals of what a rerun would give (README, 'Method'); "
+             "a number marked (flagged) comes from a flagged cell (the flags column says which, and why); "
+             "speedups are T(1)/T(p) of the "
              "same implementation, never CPU/wall."]
     rows, sentence = headline
     if rows:
@@ -140,10 +149,11 @@ def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
         lines += ["", f"Workshop's conclusion (printed): {workshop.CONCLUSION}."]
     lines += ["", "## How sure these numbers are", "",
               f"{facts['jobs']} timing jobs took {facts['samples']} samples of at least {fmt(facts['min_sample_s'])} s "
-              f"each; {facts['stopped_on_interval']} jobs stopped when the median's 95 % interval was within "
-              f"+-{facts['target_ci']:.0%}, {facts['stopped_on_budget']} when their time budget was spent. Timed "
+              f"each in {facts['processes']} fresh processes; {facts['stopped_on_interval']} jobs stopped when the "
+              f"95 % interval of a rerun's median was within +-{facts['target_ci']:.0%}, {facts['stopped_on_budget']} "
+              "when one more process would have passed their time budget. Timed "
               f"samples took {fmt(facts['sampled_s'])} s: {facts['sampled_s'] / facts['job_s']:.0%} of the timing jobs' "
-              f"{fmt(facts['job_s'])} s (the rest: warm-up, calibration, answer checks) and "
+              f"{fmt(facts['job_s'])} s (the rest: process starts, warm-ups, calibration, answer checks) and "
               f"{facts['sampled_s'] / facts['span_s']:.0%} of the {fmt(facts['span_s'])} s from the first job's start to "
               "the last job's end.", ""]
     if flagged:

@@ -37,9 +37,11 @@ def _errorbars(ax, cells, x, y, low, high, hue):
                     fmt="none", ecolor="grey", alpha=0.6, capsize=3)
 
 
-def _mark_flagged(ax, cells, x, y):
-    """Circle the cells whose numbers carry a flag, and show where oversubscription starts."""
-    flagged = cells[cells["flags"].fillna("") != ""]
+def _mark_flagged(ax, cells, x, y, column="flags"):
+    """Circle the cells whose numbers carry a flag (`column`: speedup_flags where y is
+    a speedup, which carries its 1-worker cell's too), and show where oversubscription
+    starts."""
+    flagged = cells[cells[column].fillna("") != ""]
     if len(flagged):
         ax.scatter(flagged[x], flagged[y], s=180, facecolors="none", edgecolors="red", linewidths=1.5, zorder=5,
                    label="flagged (summary.csv, flags)")
@@ -58,6 +60,13 @@ def _bar_intervals(ax, cells, x, order, hue=None, hue_order=(None,), low="low", 
                 r = row.iloc[0]
                 centre = bar.get_x() + bar.get_width() / 2
                 ax.errorbar(centre, r[y], yerr=[[r[y] - r[low]], [r[high] - r[y]]], fmt="none", ecolor="black", capsize=3)
+                if isinstance(r.get("speedup_flags"), str) and r["speedup_flags"]:
+                    ax.scatter(centre, r[y], s=180, facecolors="none", edgecolors="red", linewidths=1.5, zorder=5,
+                               label="flagged (summary.csv, flags)" if not _has_flag_label(ax) else None)
+
+
+def _has_flag_label(ax):
+    return any(h.get_label().startswith("flagged") for h in ax.collections)
 
 
 def _label(cells):
@@ -76,6 +85,10 @@ def speedup_over(cells, baseline):
     cells["y"] = cells.problem.map(base.wall_median_s) / cells.wall_median_s
     cells["low"] = cells.problem.map(base.wall_ci_low_s) / cells.wall_ci_high_s
     cells["high"] = cells.problem.map(base.wall_ci_high_s) / cells.wall_ci_low_s
+    # A speedup over the baseline is as trustworthy as both cells.
+    own, theirs = cells["flags"].fillna(""), cells.problem.map(base["flags"].fillna("")).fillna("")
+    cells["speedup_flags"] = [("; ".join(f for f in (a, b and f"{baseline}: {b}") if f)) if impl != baseline else a
+                              for a, b, impl in zip(own, theirs, cells.impl)]
     return cells
 
 
@@ -147,7 +160,7 @@ def _scaling_panels(cells, panels, title, paths, extra=()):
             sns.lineplot(part, x="workers", y=metric, hue="configuration", style="configuration", markers=True, ax=ax)
             if interval:
                 _errorbars(ax, part, "workers", metric, *interval, "configuration")
-            _mark_flagged(ax, part, "workers", metric)
+            _mark_flagged(ax, part, "workers", metric, "flags" if metric == "wall_median_s" else "speedup_flags")
             top = part.workers.max()
             if ideal:
                 ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
@@ -219,7 +232,7 @@ def size_figure(cells, paths, baseline=None):
     par = cells[cells.workers > 1]
     sns.lineplot(par, x="work", y="speedup", hue="configuration", marker="o", ax=right)
     _errorbars(right, par, "work", "speedup", "speedup_ci_low", "speedup_ci_high", "configuration")
-    _mark_flagged(right, par, "work", "speedup")
+    _mark_flagged(right, par, "work", "speedup", "speedup_flags")
     right.legend(fontsize="small")
     right.set(xscale="log", xlabel=f"{unit} in the instance (log)", ylabel="speedup T(1) / T(p)",
               title="Speedup at fixed workers")
@@ -255,7 +268,7 @@ def interpreters_figure(cells, paths, baseline=None):
         sns.lineplot(part, x="workers", y="speedup", hue="interpreter", hue_order=order, marker="o", ax=speed,
                      legend=column == 0)
         _errorbars(speed, part, "workers", "speedup", "speedup_ci_low", "speedup_ci_high", "interpreter")
-        _mark_flagged(speed, part, "workers", "speedup")
+        _mark_flagged(speed, part, "workers", "speedup", "speedup_flags")
         speed.plot([1, top], [1, top], "k--", lw=1, label="ideal")
         speed.set_xticks(sorted(part.workers.unique()))
         speed.set(title=f"{impl}: threads", xlabel="threads", ylabel="speedup T(1)/T(p), bars: 95 % interval")

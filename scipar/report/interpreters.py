@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from scipar.measure.stats import ratio_ci
-from scipar.report.cells import fmt, samples, with_ci
+from scipar.report.cells import flags_of, fmt, joined, marked, samples, with_ci
 from scipar.workflow.interpreters import DEFAULT, FREE_THREADED, FREE_THREADED_GIL
 
 LABELS = {DEFAULT: "default", FREE_THREADED: "free-threaded (GIL off)", FREE_THREADED_GIL: "free-threaded, PYTHON_GIL=1"}
@@ -41,13 +41,16 @@ def threads_table(summary, timings):
             own_one = samples(timings, interpreter=interpreter, workers=1, **where)
             cost = ratio_ci((own_one, default_one)) if len(default_one) else (np.nan,) * 3
             m, o = most.iloc[0], one.iloc[0]
+            # The speedup's cells (T(1), T(p)) and the default interpreter's T(1) of the cost.
+            flags = joined(flags_of(cell, "speedup_flags", workers=p), flags_of(cell, workers=1),
+                           flags_of(summary, interpreter=DEFAULT, workers=1, **where))
             python = timings.loc[(timings.study == study) & (timings.interpreter == interpreter), "python"].iloc[0]
             rows.append(dict(study=study, problem_kind=kind, problem=instance, impl=impl, interpreter=interpreter,
                              python=python, workers=p, one_thread_s=o.wall_median_s,
                              one_thread_ci_low_s=o.wall_ci_low_s, one_thread_ci_high_s=o.wall_ci_high_s,
                              speedup=m.speedup, speedup_ci_low=m.speedup_ci_low, speedup_ci_high=m.speedup_ci_high,
                              one_thread_vs_default=cost[0], one_thread_vs_default_ci_low=cost[1],
-                             one_thread_vs_default_ci_high=cost[2], flags=m["flags"] if isinstance(m["flags"], str) else ""))
+                             one_thread_vs_default_ci_high=cost[2], flags=flags))
     return pd.DataFrame(rows)
 
 
@@ -68,7 +71,7 @@ def headline_rows(table):
         return rows
     for (kind, instance), group in table[table.impl == "python"].groupby(["problem_kind", "problem"], sort=False):
         by = {r.interpreter: r for r in group.itertuples()}
-        speedups = "; ".join(f"{LABELS[i]} x{with_ci(r.speedup, r.speedup_ci_low, r.speedup_ci_high)}"
+        speedups = "; ".join(marked(f"{LABELS[i]} x{with_ci(r.speedup, r.speedup_ci_low, r.speedup_ci_high)}", r.flags)
                              for i, r in by.items())
         free = by.get(FREE_THREADED)
         holds = ("not measured" if free is None else
@@ -78,7 +81,8 @@ def headline_rows(table):
                                         f"{with_ci(free.one_thread_vs_default, free.one_thread_vs_default_ci_low, free.one_thread_vs_default_ci_high)}")
         rows.append((f"{kind}: pure Python on {group.workers.iloc[0]} threads, free-threaded CPython "
                      f"(the workshop's sentence {holds} there)",
-                     speedups, f"T(1)/T(p), threads, {instance}{cost}", f"{WORKSHOP_GIL} (CPython 3.6, GIL)", ""))
+                     speedups, joined(*(r.flags.split("; ") for r in group.itertuples() if r.flags)),
+                     f"T(1)/T(p), threads, {instance}{cost}", f"{WORKSHOP_GIL} (CPython 3.6, GIL)", ""))
     return rows
 
 
@@ -95,11 +99,12 @@ def markdown(table, left_out, unplanned):
             "instance": table.problem, "impl": table.impl, "interpreter": table.interpreter.map(LABELS),
             "python": table.python, "T(1) s [95 % CI]": [with_ci(*v) for v in zip(
                 table.one_thread_s, table.one_thread_ci_low_s, table.one_thread_ci_high_s)],
-            "speedup [95 % CI]": [with_ci(*v) for v in zip(table.speedup, table.speedup_ci_low, table.speedup_ci_high)],
+            "speedup [95 % CI]": [marked(with_ci(*v), f) for *v, f in zip(
+                table.speedup, table.speedup_ci_low, table.speedup_ci_high, table.flags)],
             "workers": table.workers,
             "one thread / default [95 % CI]": [with_ci(*v) for v in zip(
                 table.one_thread_vs_default, table.one_thread_vs_default_ci_low, table.one_thread_vs_default_ci_high)],
-            "verdict": [verdict(r) for r in table.itertuples()], "flags": table["flags"]})
+            "verdict": [marked(verdict(r), r.flags) for r in table.itertuples()], "flags": table["flags"]})
         lines += ["", view.to_markdown(index=False)]
     notes = [f"- left out under the free-threaded interpreter: {kind} {impl}: {why}"
              for kind, reasons in (left_out or {}).items() for impl, why in reasons.items()]

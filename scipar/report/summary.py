@@ -15,18 +15,24 @@ A cell is flagged, in words in its `flags` column, when its numbers deserve less
   or the job could not check;
 - too good: an efficiency above 1 (a speedup above the workers), with its likely
   cause: noise when the interval reaches 1, cache effects or frequency scaling when
-  the whole interval lies above.
+  the whole interval lies above;
+- one process: the job had one round only (processes: 1), so
+  its interval does not cover what a fresh process would see;
+- and the plausibility checks of scipar.report.plausible: too fast to be true, more
+  CPUs than its workers, ran on one thread, an environment that changes what runs,
+  mixed provenance.
 """
 
 import os
-import re
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 
 from scipar.measure.journal import UNCHECKED
 from scipar.measure.stats import median_ci, ratio_ci
-from scipar.workflow.interpreters import DEFAULT
+from scipar.report import plausible
+from scipar.workflow.plan import job_of
 
 CELL = ["study", "problem", "impl", "interpreter", "backend", "workers"]  # workers last (add_scaling)
 # Per study or per job, the same in every row of a cell: carried into the summary.
@@ -49,8 +55,6 @@ class TimingFileError(ValueError):
 # What every timing CSV holds, and the columns that must be numbers in every row.
 REQUIRED = CELL + ["repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "verified", "work", "overlapped_with"]
 NUMERIC = ["workers", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "samples", "work"]
-PATH = re.compile(r"(?:.*/)?(?P<study>[^/]+)/(?P<problem>[^/]+)/(?P<impl>[^/]+)/(?P<backend>[a-z]+)-w(?P<workers>\d+)"
-                  r"(?:-(?P<interpreter>[a-z-]+))?\.csv")
 
 
 def read_timing_csv(path):
@@ -77,20 +81,33 @@ def read_timing_csv(path):
         raise bad(f"{len(table)} sample rows, but the job recorded {table.samples.iloc[0]} samples (truncated?)")
     if not (table.wall_s > 0).all():
         raise bad("a wall time of 0")
-    match = PATH.fullmatch(os.fspath(path))
-    if match:
-        expected = match.groupdict() | {"workers": int(match["workers"]), "interpreter": match["interpreter"] or DEFAULT}
-        for column, value in expected.items():
+    job = job_of(os.fspath(path))
+    if job:
+        for column, value in asdict(job).items():
             if not (table[column] == value).all():
                 raise bad(f"column {column} holds {table[column].iloc[0]!r}, its path says {value!r}")
     return table
 
 
-def collect(paths):
-    """Concatenate timing CSVs, each checked, into one tidy table (one row per sample)."""
+def collect(paths, mixed_provenance=False):
+    """Concatenate timing CSVs, each checked, into one tidy table (one row per sample).
+
+    CSVs of different provenance (scipar.report.plausible.PROVENANCE) are refused,
+    naming the files, unless `mixed_provenance`: then every cell that differs from the
+    run's most common provenance is flagged."""
     if not paths:
         raise ValueError("no timing CSV to collect")
-    return pd.concat([read_timing_csv(p) for p in paths], ignore_index=True)
+    tables = {os.fspath(p): read_timing_csv(p) for p in paths}
+    return plausible.check_provenance(tables, mixed_provenance)
+
+
+def process_samples(cell, column="wall_s"):
+    """A cell's samples of `column`, one array per process (CSVs without a process column: one)."""
+    if cell.empty:
+        return []
+    # Process numbers restart in every job: a process is (its cell, its number).
+    keys = [c for c in CELL + ["process"] if c in cell.columns]
+    return [group[column].to_numpy() for _, group in cell.groupby(keys, sort=True)]
 
 
 def _noise(cell):
@@ -113,12 +130,16 @@ def _job_flags(r):
     if r["unstable"]:
         flags.append(f"unstable: CV {r['wall_cv']:.0%}")
     if r["wide_interval"]:
-        flags.append(f"wide interval: +-{r['ci_half_width']:.0%} after {r['repeats']} samples ({r['stop_reason']})")
+        width = f"+-{r['ci_half_width']:.0%}" if np.isfinite(r["ci_half_width"]) else "none"
+        flags.append(f"wide interval: {width} after {r['repeats']} samples in {r['processes']} processes "
+                     f"({r['stop_reason']})")
     if r["busy"]:
         flags.append(f"busy machine: other programs used {r['others_cores']:.2f} +- "
                      f"{r['others_cores_resolution']:.2f} cores, {r['steal_fraction']:.0%} of CPU time was stolen")
     if r["oversubscribed"]:
         flags.append(f"oversubscribed: {r['workers']} workers, {r['cpus_allowed']} CPUs usable")
+    if r["processes"] == 1 and r["repeats"] > 1:
+        flags.append("one process: its interval covers this process's samples, not what a fresh one would see")
     if r["overlapped_with"].startswith(UNCHECKED):
         flags.append(f"overlap {r['overlapped_with']}")
     elif r["overlapped_with"]:
@@ -131,7 +152,7 @@ def summarise(timings):
     rows = []
     for key, cell in timings.groupby(CELL, sort=True):
         wall = cell["wall_s"].to_numpy()
-        median, low, high = median_ci(wall)
+        median, low, high = median_ci(process_samples(cell))
         half_width = (high - low) / 2 / median
         cv = float(np.std(wall, ddof=1) / np.mean(wall)) if len(wall) > 1 else float("nan")
         others, resolution, steal = _noise(cell)
@@ -141,6 +162,7 @@ def summarise(timings):
             | {column: first[column] for column in CARRIED}
             | dict(
                 repeats=len(wall),
+                processes=int(cell["process"].nunique()) if "process" in cell.columns else 1,
                 loops=int(cell["loops"].median()),
                 wall_median_s=median,
                 wall_ci_low_s=low,
@@ -149,7 +171,7 @@ def summarise(timings):
                 unstable=bool(cv > CV_LIMIT),
                 ci_half_width=half_width,
                 stop_reason=first["stop_reason"],
-                wide_interval=bool(half_width > first["target_ci"]),
+                wide_interval=bool(not half_width <= first["target_ci"]),
                 cpu_median_s=float(cell["cpu_s"].median()),
                 utilisation_median=float(cell["utilisation"].median()),
                 compile_s=float(cell["compile_s"].median()),
@@ -159,9 +181,9 @@ def summarise(timings):
                 steal_fraction=steal,
                 busy=bool(others - 2 * resolution > BUSY_CORES or steal > BUSY_STEAL),
                 # Peak resident memory of the job's process and of its worker processes.
-                rss_peak_mib=float(first["rss_peak_mib"]),
-                workers_rss_peak_mib=float(first["workers_rss_peak_mib"]),
-                memory_peak_mib=float(first["rss_peak_mib"] + first["workers_rss_peak_mib"]),
+                rss_peak_mib=float(cell["rss_peak_mib"].max()),
+                workers_rss_peak_mib=float(cell["workers_rss_peak_mib"].max()),
+                memory_peak_mib=float((cell["rss_peak_mib"] + cell["workers_rss_peak_mib"]).max()),
                 **{c: float(cell[c].median()) for c in cell.columns if c.startswith("phase_")},
                 cpus_allowed=int(cell["cpus_allowed"].min()),
                 oversubscribed=bool(cell["oversubscribed"].any()),
@@ -169,7 +191,8 @@ def summarise(timings):
             )
         )
     summary = pd.DataFrame(rows)
-    summary["flags"] = ["; ".join(_job_flags(r)) for r in summary.to_dict("records")]
+    summary["flags"] = ["; ".join(_job_flags(r) + plausible.cell_flags(r, cell))
+                        for r, (_, cell) in zip(summary.to_dict("records"), timings.groupby(CELL, sort=True))]
     return summary
 
 
@@ -192,7 +215,8 @@ def add_scaling(summary, timings):
     which in a weak job grows with its workers (the CSVs' work column). An efficiency above 1 adds a flag.
     """
     out = summary.copy()
-    walls = {key: cell["wall_s"].to_numpy() for key, cell in timings.groupby(CELL)}
+    walls = {key: process_samples(cell) for key, cell in timings.groupby(CELL)}
+    flags = {tuple(r[c] for c in CELL): r["flags"] for r in out.to_dict("records")}
     work = {tuple(r[c] for c in CELL): r["work"] for r in out.to_dict("records")}
     serial = out[out.workers == 1].sort_values("wall_median_s").groupby(["study", "problem", "interpreter"]).first()
     metrics = []
@@ -221,6 +245,9 @@ def add_scaling(summary, timings):
         efficiency = "weak_efficiency" if r["study_type"] == "weak" else "efficiency"
         m["too_good"] = too_good(m[efficiency], m[efficiency + "_ci_low"]) if p > 1 else ""
         m["flags"] = "; ".join(f for f in (r["flags"], m["too_good"]) if f)
+        # A speedup is as trustworthy as both cells it divides.
+        base_flags = flags.get(base, "") if base != key else ""
+        m["speedup_flags"] = "; ".join(f for f in (m["flags"], base_flags and f"its 1-worker cell: {base_flags}") if f)
         metrics.append(m)
     out = out.drop(columns="flags")
     return pd.concat([out, pd.DataFrame(metrics, index=out.index)], axis=1)

@@ -9,7 +9,7 @@ knows the workshop's problems (toy, chamfer) by name.
 import numpy as np
 
 from scipar.measure.stats import median_ci, ratio_ci
-from scipar.report.cells import fmt, over_instances, samples, where, with_ci
+from scipar.report.cells import flags_of, fmt, joined, marked, over_instances, samples, where, with_ci
 
 SOURCE = "workshop 2018 (printed, its machine)"
 
@@ -48,12 +48,17 @@ def printed_sequential(kind, instance, impl):
     return np.nan, np.nan
 
 
-def _ratio(timings, slow, fast):
-    """T(slow) / T(fast) over the sequential Chamfer instances, with its interval, as text."""
+def _ratio(timings, slow, fast, summary=None):
+    """T(slow) / T(fast) over the sequential Chamfer instances, with its interval, as text;
+    with `summary`, (that text, the flags of the cells it uses)."""
     seq = where(timings, problem_kind="chamfer", study_type="sequential")
     pairs = [((samples(seq, study=study, impl=slow, problem=p), samples(seq, study=study, impl=fast, problem=p)),)
              for study, p in sorted(set(zip(seq.study, seq.problem)))]
-    return with_ci(*over_instances(pairs))
+    text = with_ci(*over_instances(pairs))
+    if summary is None:
+        return text
+    cells = where(summary, problem_kind="chamfer", study_type="sequential")
+    return text, joined(flags_of(cells, impl=slow), flags_of(cells, impl=fast))
 
 
 def defects(summary, timings, overlaps, flagged):
@@ -102,7 +107,7 @@ def defects(summary, timings, overlaps, flagged):
                                              for r in gil_proc.itertuples()) or "gil study not run")
          + f" (workshop, printed: {GIL[('numba-nogil', 'processes')]['utilisation']})"),
         ("7. mean wall time printed beside the std of CPU time",
-         f"median per-call wall time with bootstrap 95 % interval; {int(summary.unstable.sum())} of {len(summary)} "
+         f"median per-call wall time with a 95 % rerun interval (hierarchical bootstrap over processes); {int(summary.unstable.sum())} of {len(summary)} "
          f"cells have CV > 10 %, {len(flagged)} are flagged (see Flagged cells)"),
         ("8. 'weak' and 'strong' scaling swapped",
          "strong = fixed problem, weak = work grows with workers, size = the workshop's sweep; weak efficiency at most workers: "
@@ -167,14 +172,17 @@ def headline(summary, timings):
     best = _best_sequential(summary, timings)
     if best is not None:
         impl, study, instance, *ratio = best
-        rows.append(("sequential speedup", f"x{with_ci(*ratio)}",
+        seq_cells = where(summary, study=best[1], problem=best[2])
+        best_flags = flags_of(seq_cells, impl="python") + flags_of(seq_cells, impl=impl)
+        rows.append(("sequential speedup", f"x{with_ci(*ratio)}", joined(best_flags),
                      f"best compiled ({impl}) over python, T(python)/T({impl}), Chamfer {instance}",
                      f"x{PRINTED_SEQUENTIAL} (Numba: x113 on 1,090 points)", SLIDES["sequential"]))
     chamfer_seq = where(summary, problem_kind="chamfer", study_type="sequential")
     if {"numba", "cython"} <= set(chamfer_seq.impl):
         flags = where(timings, problem_kind="chamfer").drop_duplicates("impl").set_index("impl").build_flags
+        ratio, ratio_flags = _ratio(timings, "numba", "cython", summary)
         rows.append(("Numba against Cython, one kernel, equal flags",
-                     f"x{_ratio(timings, 'numba', 'cython')} (T(numba)/T(cython))",
+                     f"x{ratio} (T(numba)/T(cython))", ratio_flags,
                      f"the fused Chamfer kernel, sequential instances; numba {flags['numba'].split(': ', 1)[1]}, "
                      f"cython {flags['cython'].split(': ', 1)[1]}",
                      f"'JIT is significantly faster than Cython' (toy: Cython {TOY_CYTHON} s, Numba {TOY_NUMBA} s; "
@@ -183,9 +191,10 @@ def headline(summary, timings):
     if len(strong):
         top = strong.loc[strong.speedup.idxmax()]
         p = int(top.workers)
-        flags = top["flags"] if isinstance(top["flags"], str) else ""  # (top.flags is pandas' own attribute)
+        top_cell = dict(study=top.study, problem=top.problem, impl=top.impl, backend=top.backend)
         rows.append(("parallel efficiency per worker",
-                     with_ci(top.efficiency, top.efficiency_ci_low, top.efficiency_ci_high) + (f" (flagged: {flags})" if flags else ""),
+                     with_ci(top.efficiency, top.efficiency_ci_low, top.efficiency_ci_high),
+                     joined(flags_of(summary, "speedup_flags", **top_cell, workers=p)),
                      f"T(1)/(p T(p)) at p = {p}, best of the strong study: {top.impl} {top.backend}, Chamfer {top.problem}",
                      f"{PRINTED_EFFICIENCY} per extra thread (its CPU/wall / threads)", SLIDES["efficiency"]))
         if best is not None:
@@ -196,10 +205,12 @@ def headline(summary, timings):
                 cell = dict(study=r.study, problem=r.problem, impl=r.impl, backend=r.backend)
                 par = (samples(timings, workers=1, **cell), samples(timings, workers=p, **cell))
                 if all(len(s) for s in (*seq, *par)):
-                    totals.append((ratio_ci(seq, par), r))
+                    totals.append((ratio_ci(seq, par), r, flags_of(summary, "speedup_flags", **cell, workers=p)))
             if totals:
-                ratio, r = max(totals, key=lambda t: t[0][0])
-                rows.append((f"total speedup at {p} workers", f"x{with_ci(*ratio)}",
+                ratio, r, par_flags = max(totals, key=lambda t: t[0][0])
+                seq_cells = where(summary, study=best[1], problem=best[2])
+                total_flags = flags_of(seq_cells, impl="python") + flags_of(seq_cells, impl=r.impl) + par_flags
+                rows.append((f"total speedup at {p} workers", f"x{with_ci(*ratio)}", joined(total_flags),
                              f"sequential speedup of {r.impl} over python x its T(1)/T({p}) with {r.backend} "
                              "(the workshop's 'x15 * 0.7N': the two instances may differ)",
                              f"x{PRINTED_TOTAL} ('x15 * 0.7N' at 32 threads)", SLIDES["total"]))
@@ -213,6 +224,8 @@ def headline(summary, timings):
         rows.append((f"images: threads speedup at {int(r.workers)}",
                      f"x{with_ci(r.speedup, r.speedup_ci_low, r.speedup_ci_high)} "
                      f"({per_image[0]} s then {per_image[1]} s per image)",
+                     joined(flags_of(summary, "speedup_flags", study=r.study, problem=r.problem, impl=r.impl,
+                                     backend="threads", workers=r.workers)),
                      f"T(1)/T(p) of read + rotate + write of {int(r.work)} images, {r.impl}",
                      f"x2.49 wall at 4 threads ({IMAGES_SECONDS[1] / IMAGES_COUNT:.3g} s then "
                      f"{IMAGES_SECONDS[4] / IMAGES_COUNT:.3g} s per image; it printed CPU/wall 3.72)", ""))
@@ -224,6 +237,8 @@ def headline(summary, timings):
             rows.append((f"{kind}: memory of processes / threads at {int(t.workers)}",
                          f"x{fmt(q.memory_peak_mib / t.memory_peak_mib)} ({fmt(q.memory_peak_mib)} MiB against "
                          f"{fmt(t.memory_peak_mib)} MiB)",
+                         joined(*(flags_of(summary, "speedup_flags", study=c.study, problem=c.problem, impl=c.impl,
+                                           backend=c.backend, workers=c.workers) for c in (q, t))),
                          f"peak resident memory of the job's process and its workers; speedup "
                          f"{fmt(q.speedup)} ({q.impl}) with processes, {fmt(t.speedup)} ({t.impl}) with threads",
                          "not measured (it said processes copy data, threads share it)", ""))
@@ -234,4 +249,9 @@ def headline(summary, timings):
     return rows, ("What differs and why: " + "; ".join(notes) + ".") if notes else ""
 
 
-HEADLINE_COLUMNS = ["what", "this run [95 % CI]", "how", "workshop 2018 (printed)", "slides (printed)"]
+HEADLINE_COLUMNS = ["what", "this run [95 % CI]", "flags", "how", "workshop 2018 (printed)", "slides (printed)"]
+
+
+def marked_rows(rows):
+    """Headline rows with every number from a flagged cell marked as such."""
+    return [(what, marked(value, flags), flags, *rest) for what, value, flags, *rest in rows]

@@ -7,19 +7,23 @@ on its own (README, "Paths"):
     results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv   one timing job
     results/timings/{study}/{problem}/{impl}/{backend}-w{workers}-{interpreter}.csv
                          one timing job under another interpreter than Snakemake's own
+    results/rounds/{job}/round{k}.csv   round k of the timing job results/timings/{job}.csv
+                         (temporary: merged into the job's CSV, then removed)
 {problem} is an instance's name, as its Problem writes it (e.g. L50-35-1_R30-23-2 for
 Chamfer, accumulate-n100 for the toy kernel); a study's config names the problem kind.
 In a weak study the name is the one-worker instance's, and the instance grows with the
 workers.
 """
 
+import re
 from dataclasses import asdict, dataclass
 
 from scipar.problems import get_implementation, get_problem
 from scipar.workflow.interpreters import DEFAULT, interpreters, unplanned_studies
 
 STUDY_TYPES = ("sequential", "gil", "strong", "weak", "size")
-SAMPLING_KEYS = ("repeats", "min_sample_s", "target_ci", "max_job_s")
+SAMPLING_KEYS = ("repeats", "processes", "min_sample_s", "target_ci", "max_job_s")
+DEFAULT_ROUNDS = 3  # scipar.measure.sampling.Sampling.processes
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,29 @@ class Job:
 def timing_path(study, problem, impl, backend, workers, interpreter=DEFAULT):
     suffix = "" if interpreter == DEFAULT else f"-{interpreter}"
     return f"results/timings/{study}/{problem}/{impl}/{backend}-w{workers}{suffix}.csv"
+
+
+# A timing job's path, back to its configuration.
+TIMING_PATH = re.compile(r"(?:.*/)?(?P<study>[^/]+)/(?P<problem>[^/]+)/(?P<impl>[^/]+)/(?P<backend>[a-z]+)-w(?P<workers>\d+)"
+                         r"(?:-(?P<interpreter>[a-z-]+))?\.csv")
+
+
+def job_of(path):
+    """The Job whose timing CSV is `path`, or None if `path` is not one."""
+    match = TIMING_PATH.fullmatch(path)
+    if not match:
+        return None
+    return Job(**match.groupdict() | {"workers": int(match["workers"]), "interpreter": match["interpreter"] or DEFAULT})
+
+
+def round_path(path, k):
+    """Round k's CSV of the timing job whose CSV is `path`."""
+    return f"results/rounds/{path.removeprefix('results/timings/').removesuffix('.csv')}/round{k}.csv"
+
+
+def rounds(config, study):
+    """How many rounds (fresh processes) each timing job of a study runs."""
+    return sampling(config, study).get("processes", DEFAULT_ROUNDS)
 
 
 def dataset_path(kind, name):
@@ -160,11 +187,11 @@ def without_left_out(config, jobs, left_out):
             if job.interpreter == DEFAULT or job.impl not in left_out.get(config["studies"][job.study]["problem"], {})]
 
 
-def timing_spec(config, job, inputs, output, threads):
-    """What a timing job needs (scipar.workflow.timing), JSON-ready: the same from
-    either timing rule."""
+def timing_spec(config, job, inputs, output, threads, round_=0):
+    """What a round of a timing job needs (scipar.workflow.timing), JSON-ready: the
+    same from either round rule."""
     return dict(job=asdict(job), study=study_settings(config, job.study), sampling=sampling(config, job.study),
-                inputs=dict(inputs), threads=threads, output=output,
+                inputs=dict(inputs), threads=threads, round=round_, output=output,
                 log="logs/" + output.removeprefix("results/").removesuffix(".csv") + ".log",
                 plugins=config.get("plugins", []))
 

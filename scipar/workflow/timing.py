@@ -1,15 +1,17 @@
-"""One timing job, from the spec that both timing rules give it (rules/timing.smk,
-rules/interpreters.smk): run by Snakemake's script directive on Snakemake's own
-interpreter, or as `python -m scipar.workflow.timing SPEC` on another.
+"""One round of a timing job, from the spec that both round rules give it
+(rules/timing.smk, rules/interpreters.smk): run by Snakemake's script directive on
+Snakemake's own interpreter, or as `python -m scipar.workflow.timing SPEC` on another;
+and the merge of a job's rounds into its CSV (rule time).
 
 SPEC (JSON): job (study, problem, impl, backend, workers, interpreter), study (type,
-problem kind, calls), sampling, inputs ({role: path}), threads, output, log, plugins.
+problem kind, calls), sampling, inputs ({role: path}), threads, round, output, log,
+plugins.
 """
 
 import json
 import sys
 
-from scipar.measure.layers import pin_threads
+from scipar.measure.layers import pin_threads, user_environment
 from scipar.workflow.interpreters import GilWatch
 from scipar.workflow.script import start_job
 
@@ -17,23 +19,40 @@ from scipar.workflow.script import start_job
 def run(spec):
     watch = GilWatch()  # first: it must see every import
     job = spec["job"]
+    environment = user_environment()  # before pin_threads removes what it resets
     # Before numpy or numba are imported: only the backend under test runs threads.
     pin_threads(job["workers"], job["backend"])
     start_job(spec["log"], spec["plugins"])
+    if environment:
+        print(f"environment: {environment}")
 
-    from scipar.measure.job import time_job, write_csv_atomically
+    from scipar.measure.job import time_round, write_csv_atomically
     from scipar.measure.sampling import Sampling
     from scipar.workflow.plan import Job
 
-    table = time_job(Job(**job), **spec["study"], sampling=Sampling(**spec["sampling"]), inputs=spec["inputs"],
-                     threads=spec["threads"])
+    table = time_round(Job(**job), **spec["study"], sampling=Sampling(**spec["sampling"]), inputs=spec["inputs"],
+                       threads=spec["threads"], index=spec["round"], environment=environment)
     # After every import the job made: a CSV is written only under the GIL state that
     # its interpreter is configured for.
     watch.check(job["interpreter"])
     write_csv_atomically(table, spec["output"])
-    print(table[["repeat", "loops", "wall_s", "cpu_s", "utilisation", "others_cores"]].to_string())
-    print(f"compile_s {table.compile_s.iloc[0]:.3g}, stopped on {table.stop_reason.iloc[0]}; "
+    print(table[["process", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "others_cores"]].to_string())
+    print(f"round {spec['round']}: compile_s {table.compile_s.iloc[0]:.3g}, stopped on {table.round_stop.iloc[0]}; "
           f"{table.python_build.iloc[0]} Python {table.python.iloc[0]}, GIL {'on' if table.gil_enabled.iloc[0] else 'off'}")
+
+
+def merge(round_paths, output, log=None):
+    """The job's CSV from its rounds' CSVs (scipar.measure.job.merge_rounds); a line
+    on what was merged to `log`."""
+    from scipar.measure.job import merge_rounds, write_csv_atomically
+    from scipar.report.summary import read_table
+
+    table = merge_rounds([read_table(path) for path in round_paths])
+    write_csv_atomically(table, output)
+    if log:
+        with open(log, "w") as f:
+            f.write(f"{output}: {len(table)} samples from {table.processes.iloc[0]} rounds, rerun interval "
+                    f"+-{table.ci_half_width.iloc[0]:.1%}\n")
 
 
 if __name__ == "__main__":

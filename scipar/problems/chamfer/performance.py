@@ -9,7 +9,7 @@ says which share it evaluated). The yardstick is a plain C loop
 `numba` and `cython` kernels do the same work with the same floating-point permissions
 (their build_flags), so their ratio compares the compilers. The fast contenders run
 in interleaved rounds, so that every ratio between them is taken within a round, on
-the same state of a shared machine; each ratio comes with a bootstrap 95 % interval,
+the same state of a shared machine; each ratio comes with a bootstrap 95 % interval (of this one process: rounds, not reruns),
 and a goal counts as met only when the whole interval is. Run it with
 benchmarks/chamfer_performance.py.
 """
@@ -26,7 +26,7 @@ from scipar.problems import get_implementation
 from scipar.problems.chamfer.solve import chamfer_matrix, check_solution, nearest, solve
 from scipar.problems.chamfer.datasets import ClusterSet, gen_clusters
 from scipar.measure.provenance import provenance
-from scipar.measure.stats import median_ci, ratio_ci
+from scipar.measure.stats import bootstrap_median_ci, bootstrap_ratio_ci
 from scipar.report.summary import too_good
 from scipar.problems.toy.kernels import toy_kernel
 
@@ -137,7 +137,7 @@ def run_benchmark(left, right, c_source, fastest="cython-pruned", workers=2, rep
 def paired(numerator, denominator, scale=1.0):
     """scale * numerator / denominator round by round (interleaved_times): the median
     and its bootstrap 95 % interval."""
-    return median_ci(scale * np.asarray(numerator) / np.asarray(denominator))
+    return bootstrap_median_ci(scale * np.asarray(numerator) / np.asarray(denominator))
 
 
 def ratios(results):
@@ -152,7 +152,7 @@ def ratios(results):
 
     def unpaired(slow):
         flag = f"{slow}: one sample, the interval is {fastest}'s noise alone" if len(by[slow, 1]) == 1 else ""
-        return (*ratio_ci((by[slow, 1], one)), 10.0 if slow == "reference" else 100.0, flag)
+        return (*bootstrap_ratio_ci(by[slow, 1], one), 10.0 if slow == "reference" else 100.0, flag)
 
     def efficiency(p):
         value, low, high = paired(one, by[f"{fastest} prange", p], 1 / p)
@@ -194,7 +194,7 @@ def format_report(results):
         f"{'implementation':<52} {'threads':>7} {'median s':>10} {'95 % interval':>21} {'pairs/s':>10}  verified",
     ]
     for r in results["rows"]:
-        low, high = median_ci(r["times"])[1:]
+        low, high = bootstrap_median_ci(r["times"])[1:]
         interval = f"[{low:>9.4g}, {high:>9.4g}]" if len(r["times"]) > 1 else f"{'one sample':>21}"
         lines.append(f"{r['label']:<52} {r['threads']:>7} {r['seconds']:>10.4g} {interval} "
                      f"{r['pairs_per_s']:>10.3g}  {r['verified']}")
