@@ -5,7 +5,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 from scipar.problems import get_problem, problems
-from scipar.workflow import interpreters, plan, timing
+from scipar.workflow import interpreters, plan
 from scipar.workflow.config import check_config, check_workers
 from scipar.report.workshop_figures import studies as workshop_figure_studies
 from scipar.measure.noise import usable_cpus
@@ -105,7 +105,12 @@ def timing_spec(wildcards, input, output, threads):
     """What a round of a timing job needs, from either round rule (plan.timing_spec)."""
     inputs = {role: path for role, path in input.items() if role != "facts"}
     return plan.timing_spec(
-        config, wildcard_job(wildcards), inputs, output[0], threads, int(wildcards.round)
+        config,
+        wildcard_job(wildcards),
+        inputs,
+        output[0],
+        threads,
+        int(wildcards.round),
     )
 
 

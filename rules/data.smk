@@ -1,9 +1,9 @@
 rule dataset:
-    priority: FIRST
     output:
         "results/data/{kind}/{dataset}",
     log:
         "logs/data/{kind}/{dataset}.log",
+    priority: FIRST
     conda:
         "../envs/scipar.yaml"
     script:
@@ -11,13 +11,13 @@ rule dataset:
 
 
 rule reference:
-    priority: FIRST
     input:
         unpack(reference_inputs),
     output:
         "results/reference/{kind}/{problem}.npz",
     log:
         "logs/reference/{kind}/{problem}.log",
+    priority: FIRST
     conda:
         "../envs/scipar.yaml"
     script:

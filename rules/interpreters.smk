@@ -7,12 +7,12 @@
 # Its environment, once: a checkpoint, since which implementations install for that
 # interpreter (Numba may not) is known only when it is built.
 checkpoint free_threaded_environment:
-    priority: FIRST
     output:
         venv=directory(interpreters.VENV),
         facts=interpreters.FACTS,
     log:
         "logs/interpreters/free-threaded.log",
+    priority: FIRST
     conda:
         "../envs/scipar.yaml"
     params:
@@ -37,12 +37,12 @@ rule time_round_under_interpreter:
         study="|".join(STUDIES),
         interpreter=f"{interpreters.FREE_THREADED}|{interpreters.FREE_THREADED_GIL}",
         round=r"\d+",
+    priority: round_priority
     # (The job runs the environment's own interpreter; this file documents where one
     # may come from.)
     conda:
         "../envs/free-threaded.yaml"
     threads: timed_threads
-    priority: round_priority
     resources:
         slurm_extra=timed_slurm_extra,
     params:

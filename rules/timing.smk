@@ -4,16 +4,18 @@ rule time_round:
     input:
         unpack(timing_inputs),
     output:
-        temp("results/rounds/{study}/{problem}/{impl}/{backend}-w{workers}/round{round}.csv"),
+        temp(
+            "results/rounds/{study}/{problem}/{impl}/{backend}-w{workers}/round{round}.csv"
+        ),
     log:
         "logs/rounds/{study}/{problem}/{impl}/{backend}-w{workers}/round{round}.log",
     wildcard_constraints:
         study="|".join(STUDIES),
         round=r"\d+",
+    priority: round_priority
     conda:
         "../envs/scipar.yaml"
     threads: timed_threads
-    priority: round_priority
     resources:
         slurm_extra=timed_slurm_extra,
     params:
@@ -33,6 +35,7 @@ rule time:
         "results/timings/{job}.csv",
     log:
         "logs/timings/{job}.log",
-    # In Snakemake's own process: a merge is too small to pay for a Python of its own.
-    run:
-        timing.merge(input, output[0], log[0])
+    conda:
+        "../envs/scipar.yaml"
+    script:
+        "../scripts/merge_rounds.py"

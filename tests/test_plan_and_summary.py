@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from scipar.measure.stats import median_ci, ratio_ci
+from scipar.measure.stats import bootstrap_median_ci, median_ci, ratio_ci
 from scipar.problems import get_problem
 from scipar.problems.toy import closed_form
 from scipar.report.summary import add_scaling, overlapping_jobs, summarise
@@ -167,19 +167,22 @@ def test_toy_closed_form_matches_the_loops(n):
     assert closed_form(n, "overwrite") == (float(n) if n >= 4 else 0.0)
 
 
-def test_median_interval_brackets_the_median():
+def test_median_interval_brackets_the_median_and_covers_more_than_its_samples():
     values = np.array([1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 1.0])
     median, low, high = median_ci(values)
-    assert median == 1.0 and low <= median <= high and high - low < 0.3
+    assert median == 1.0 and low < median < high and high - low < 0.5
+    _, own_low, own_high = bootstrap_median_ci(values)  # another draw of this process's samples
+    assert low < own_low and own_high < high
 
 
 def fake_timings(rows, others_cores=0.0, overlapped_with=""):
-    """rows: (study, impl, backend, workers, work, [wall times per call])."""
+    """rows: (study, impl, backend, workers, work, [wall times per call]), the samples
+    dealt over three rounds (processes)."""
     out = []
     for study, impl, backend, workers, work, walls in rows:
         for k, wall in enumerate(walls):
             out.append(dict(study=study, study_type=study, problem_kind="chamfer", problem="P", impl=impl, interpreter="default",
-                            backend=backend, workers=workers, repeat=k, loops=10, wall_s=wall, cpu_s=wall * workers,
+                            backend=backend, workers=workers, process=k % 3, repeat=k, loops=10, wall_s=wall, cpu_s=wall * workers,
                             utilisation=workers, compile_s=0.1, work=work, work_unit="point pairs",
                             stop_reason="interval", target_ci=0.05,
                             load_before=0.1, others_cores=others_cores, steal_fraction=0.0, cpus_allowed=4, rss_peak_mib=100.0, workers_rss_peak_mib=0.0,

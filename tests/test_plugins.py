@@ -154,7 +154,7 @@ def test_a_plugin_implementation_with_a_wrong_answer_fails_its_job_naming_it(tmp
         yaml.safe_dump(config, f)
     out = run_with(workdir, examples, "--cores", "2", "--configfile", "config/wrong.yaml", "--keep-going", check=False)
     assert out.returncode != 0
-    log = open(os.path.join(workdir, "logs/timings/mine/points200_bins8_seed0/rolled/serial-w1.log")).read()
+    log = open(os.path.join(workdir, "logs/rounds/mine/points200_bins8_seed0/rolled/serial-w1/round0.log")).read()
     assert "VerificationError" in log and "implementation 'rolled' of problem 'pairhist' gave a wrong answer" in log
     assert not os.path.exists(os.path.join(workdir, "results/timings/mine/points200_bins8_seed0/rolled/serial-w1.csv"))
     assert os.path.exists(os.path.join(workdir, "results/timings/mine/points200_bins8_seed0/numpy/serial-w1.csv"))

@@ -95,8 +95,8 @@ def check_provenance(tables, mixed_provenance=False):
         raise ProvenanceError(
             f"{len(differs)} of {len(tables)} timing CSVs differ from the rest of the run in where or how they "
             "were measured:\n" + "\n".join(lines) + more + "\nA table of one run must come from one machine, "
-            "one scipar and one set of sampling settings: rerun those jobs here (snakemake --forcerun time, or "
-            "delete the files), or keep them flagged with --config mixed_provenance=true")
+            "one scipar and one set of sampling settings: rerun those jobs here (snakemake --cores N --force "
+            "<each file named>, or delete them), or keep them, flagged, with --config mixed_provenance=True")
     out = []
     for path, table in tables.items():
         table = table.copy()

@@ -5,8 +5,8 @@ samples (per-call times) are summarised by the median and a bootstrap 95 % inter
 A cell is flagged, in words in its `flags` column, when its numbers deserve less trust:
 
 - unstable: the samples' coefficient of variation exceeds 10 %;
-- wide interval: the job spent its time budget before the median's interval narrowed
-  to its target;
+- wide interval: the rerun interval of its median ends wider than +-target_ci (more
+  rounds narrow it);
 - busy machine: other programs took more than a quarter of a core on average while
   it ran (beyond twice the counters' resolution), or the hypervisor stole more than
   5 % of the machine's CPU time;

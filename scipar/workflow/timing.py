@@ -41,18 +41,16 @@ def run(spec):
           f"{table.python_build.iloc[0]} Python {table.python.iloc[0]}, GIL {'on' if table.gil_enabled.iloc[0] else 'off'}")
 
 
-def merge(round_paths, output, log=None):
-    """The job's CSV from its rounds' CSVs (scipar.measure.job.merge_rounds); a line
-    on what was merged to `log`."""
+def merge(round_paths, output):
+    """The job's CSV from its rounds' CSVs (scipar.measure.job.merge_rounds); what was
+    merged, to stdout (the rule's log)."""
     from scipar.measure.job import merge_rounds, write_csv_atomically
     from scipar.report.summary import read_table
 
     table = merge_rounds([read_table(path) for path in round_paths])
     write_csv_atomically(table, output)
-    if log:
-        with open(log, "w") as f:
-            f.write(f"{output}: {len(table)} samples from {table.processes.iloc[0]} rounds, rerun interval "
-                    f"+-{table.ci_half_width.iloc[0]:.1%}\n")
+    print(f"{output}: {len(table)} samples from {table.processes.iloc[0]} rounds, rerun interval "
+          f"+-{table.ci_half_width.iloc[0]:.1%}")
 
 
 if __name__ == "__main__":
