@@ -160,7 +160,8 @@ def _scaling_panels(cells, panels, title, paths, extra=()):
             sns.lineplot(part, x="workers", y=metric, hue="configuration", style="configuration", markers=True, ax=ax)
             if interval:
                 _errorbars(ax, part, "workers", metric, *interval, "configuration")
-            _mark_flagged(ax, part, "workers", metric, "flags" if metric == "wall_median_s" else "speedup_flags")
+            _mark_flagged(ax, part, "workers", metric, "speedup_flags" if "efficiency" in metric or metric == "speedup"
+                          else "flags")
             top = part.workers.max()
             if ideal:
                 ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")

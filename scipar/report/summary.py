@@ -226,8 +226,11 @@ def add_scaling(summary, timings):
         p = r["workers"]
         m = dict(speedup=np.nan, speedup_ci_low=np.nan, speedup_ci_high=np.nan, karp_flatt=np.nan,
                  weak_efficiency=np.nan, weak_efficiency_ci_low=np.nan, weak_efficiency_ci_high=np.nan)
-        if base in walls:
+        if base == key:  # T(1) / T(1) of the same samples: exactly 1
+            m["speedup"] = m["speedup_ci_low"] = m["speedup_ci_high"] = 1.0
+        elif base in walls:
             m["speedup"], m["speedup_ci_low"], m["speedup_ci_high"] = ratio_ci((walls[base], walls[key]))
+        if base in walls:
             if r["study_type"] == "strong" and p > 1:
                 m["karp_flatt"] = (1 / m["speedup"] - 1 / p) / (1 - 1 / p)
             if r["study_type"] == "weak":
