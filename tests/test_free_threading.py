@@ -55,8 +55,8 @@ def test_left_out_implementations_drop_only_their_jobs_under_that_interpreter():
     kept = plan.without_left_out(config, jobs, {"toy": {"numba-nogil": "numba did not install"}})
     assert {(job.impl, job.interpreter) for job in kept} == {
         ("python", "default"), ("python", "free-threaded"), ("numba-nogil", "default")}
-    spec = plan.timing_spec(config, kept[-1], {"reference": "r.npz"}, kept[-1].path, 2)
-    assert json.loads(json.dumps(spec))["job"]["interpreter"] == kept[-1].interpreter
+    spec = plan.timing_spec(config, kept[-1], {"reference": "r.npz"}, kept[-1].path, 2, 1)
+    assert json.loads(json.dumps(spec))["job"]["interpreter"] == kept[-1].interpreter and spec["round"] == 1
     assert spec["log"] == "logs/" + kept[-1].path.removeprefix("results/").removesuffix(".csv") + ".log"
 
 

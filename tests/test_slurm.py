@@ -50,7 +50,7 @@ def slurm_run(tmp_path_factory):
     return workdir
 
 
-def test_every_timing_job_ran_as_its_own_slurm_job(slurm_run):
+def test_every_round_of_every_timing_job_ran_as_its_own_slurm_job(slurm_run):
     jobs = plan.timing_jobs(tiny_config(), 2)
     ids = []
     for job in jobs:
@@ -59,16 +59,19 @@ def test_every_timing_job_ran_as_its_own_slurm_job(slurm_run):
         assert rows.host.notna().all()
         # On a cluster a timed job asks for as many CPUs as the workers it measures.
         assert (rows.snakemake_threads == job.workers).all(), job.path
-        ids.append(rows.slurm_job_id.iloc[0])
-    assert len(set(ids)) == len(jobs)
+        # One SLURM job per round.
+        assert rows.groupby("process").slurm_job_id.nunique().eq(1).all() and rows.slurm_job_id.nunique() == rows.processes.iloc[0]
+        ids += list(rows.slurm_job_id.unique())
+    assert len(set(ids)) == len(ids)
 
 
 def test_slurm_was_asked_for_as_many_cpus_as_workers(slurm_run):
-    # What Snakemake submitted (its log: one block per job; `threads`, printed when not 1,
-    # is --cpus-per-task).
+    # What Snakemake submitted (its log: one block per round job; `threads`, printed when
+    # not 1, after the round's priority, is --cpus-per-task).
     log = open(glob.glob(os.path.join(slurm_run, ".snakemake/log/*.snakemake.log"))[0]).read()
-    blocks = re.findall(r"wildcards: .*?workers=(\d+)\n(?:\s+threads: (\d+)\n)?", log)
-    assert len(blocks) == len(plan.timing_jobs(tiny_config(), 2))
+    blocks = re.findall(r"wildcards: .*?workers=(\d+), round=\d+\n(?:\s+priority: \d+\n)?(?:\s+threads: (\d+)\n)?", log)
+    config = tiny_config()
+    assert len(blocks) == sum(plan.rounds(config, job.study) for job in plan.timing_jobs(config, 2))
     assert all(workers == (threads or "1") for workers, threads in blocks), blocks
 
 
