@@ -310,13 +310,18 @@ def test_a_csv_from_another_host_is_refused_or_flagged(tmp_path):
         table = timings_of([("chamfer", "sequential", SEQ, impl, "serial", 1, steady(0.02))])
         table = table.assign(host="vm", cpu_model="cpu", logical_cpus=4, python="3.11.7", numpy="2", numba="0.6",
                              cython="3", scipar_version="0.1.0", git_commit="abc", min_sample_s=0.1,
-                             repeats_per_process=3, min_processes=3, max_job_s=20, samples=len(table))
+                             repeats_per_process=3, processes_planned=3, max_job_s=20, samples=len(table))
         paths.append(tmp_path / f"{impl}.csv")
         write_csv_atomically(table.drop(columns=["provenance_differs"]), paths[-1])
     assert len(collect(paths)) == 27
     other = pd.read_csv(paths[2]).assign(host="laptop", git_commit="def")
     write_csv_atomically(other, paths[2])
     with pytest.raises(plausible.ProvenanceError, match=r"cython.csv: host laptop \(the run's: vm\), git_commit def"):
+        collect(paths)
+    # Another interpreter's CSV has its own Python and wheels: not a different provenance.
+    other_python = pd.read_csv(paths[1]).assign(interpreter="free-threaded", python="3.13.5", numba="")
+    write_csv_atomically(other_python, paths[1])
+    with pytest.raises(plausible.ProvenanceError, match="1 of 3 timing CSVs"):
         collect(paths)
     kept = collect(paths, mixed_provenance=True)
     flags = summarise(kept).set_index("impl")["flags"]

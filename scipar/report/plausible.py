@@ -25,11 +25,12 @@ ONE_THREAD = 1.15
 # is more than first-touch and warm caches explain.
 FIRST_CALL_FACTOR, FIRST_CALL_S = 100, 0.1
 
-# What must be the same in every CSV of one table: the machine, the software and (per
-# study) the sampling settings.
-PROVENANCE = ["host", "cpu_model", "logical_cpus", "python", "numpy", "numba", "cython", "scipar_version",
-              "git_commit"]
-SAMPLING = ["min_sample_s", "target_ci", "repeats_per_process", "min_processes", "max_job_s"]
+# What must be the same in every CSV of one table: the machine and scipar; the software
+# under each interpreter (a free-threaded one has its own Python and wheels); and the
+# sampling settings within each study.
+PROVENANCE = ["host", "cpu_model", "logical_cpus", "scipar_version", "git_commit"]
+SOFTWARE = ["python", "numpy", "numba", "cython"]
+SAMPLING = ["min_sample_s", "target_ci", "repeats_per_process", "processes_planned", "max_job_s"]
 
 
 class ProvenanceError(ValueError):
@@ -70,18 +71,19 @@ def cell_flags(r, cell):
 
 
 def _signature(table):
-    """The provenance of one CSV: {column: value} of PROVENANCE and SAMPLING."""
-    return {c: (str(table[c].iloc[0]) if c in table.columns else "(missing)") for c in PROVENANCE + SAMPLING}
+    """The provenance of one CSV: {column: value} of PROVENANCE, SOFTWARE and SAMPLING."""
+    return {c: (str(table[c].iloc[0]) if c in table.columns else "(missing)") for c in PROVENANCE + SOFTWARE + SAMPLING}
 
 
 def check_provenance(tables, mixed_provenance=False):
     """One table from {path: timing CSV}, refused (ProvenanceError, naming the files and
-    what differs) when the CSVs' machines or software differ, or their sampling
-    settings within a study; with `mixed_provenance`, kept, and every CSV that differs
+    what differs) when the CSVs' machines or scipar differ, their software under one
+    interpreter, or their sampling settings within a study; with `mixed_provenance`, kept, and every CSV that differs
     from the most common provenance gets a provenance_differs column saying how."""
     signatures = {path: _signature(t) for path, t in tables.items()}
     differs = {}
-    for columns, groups in ((PROVENANCE, {None: list(tables)}), (SAMPLING, _by_study(tables))):
+    for columns, groups in ((PROVENANCE, {None: list(tables)}), (SOFTWARE, _by(tables, "interpreter")),
+                            (SAMPLING, _by(tables, "study"))):
         for paths in groups.values():
             values = pd.DataFrame([{c: signatures[p][c] for c in columns} for p in paths], index=paths)
             common = values.apply(lambda column: column.value_counts().index[0])
@@ -105,8 +107,9 @@ def check_provenance(tables, mixed_provenance=False):
     return pd.concat(out, ignore_index=True)
 
 
-def _by_study(tables):
+def _by(tables, column):
+    """{value: paths} of the CSVs by the value of one of their configuration columns."""
     groups = {}
     for path, table in tables.items():
-        groups.setdefault(str(table["study"].iloc[0]), []).append(path)
+        groups.setdefault(str(table[column].iloc[0]), []).append(path)
     return groups
