@@ -157,7 +157,7 @@ def test_a_job_fails_naming_the_module_that_switched_the_gil_on(free_threaded_ru
                interpreter=interpreters.FREE_THREADED)
     output = str(tmp_path / "out.csv")
     spec = dict(job=job, study=dict(study_type="gil", problem_name="toy", calls=2), sampling=dict(repeats=3),
-                inputs=dict(reference=f"results/reference/toy/{job['problem']}.npz"), threads=1, output=output,
+                inputs=dict(reference=f"results/reference/toy/{job['problem']}.npz"), threads=1, round=0, output=output,
                 log=str(tmp_path / "job.log"), plugins=["legacyplugin"])
     env = interpreters.environment_without_python_gil() | dict(PYTHONPATH=str(tmp_path))
     out = subprocess.run([venv_python, "-m", "scipar.workflow.timing", json.dumps(spec)], cwd=free_threaded_run,

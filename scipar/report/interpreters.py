@@ -100,7 +100,7 @@ def markdown(table, left_out, unplanned):
             "python": table.python, "T(1) s [95 % CI]": [with_ci(*v) for v in zip(
                 table.one_thread_s, table.one_thread_ci_low_s, table.one_thread_ci_high_s)],
             "speedup [95 % CI]": [marked(with_ci(*v), f) for *v, f in zip(
-                table.speedup, table.speedup_ci_low, table.speedup_ci_high, table.flags)],
+                table.speedup, table.speedup_ci_low, table.speedup_ci_high, table["flags"])],
             "workers": table.workers,
             "one thread / default [95 % CI]": [with_ci(*v) for v in zip(
                 table.one_thread_vs_default, table.one_thread_vs_default_ci_low, table.one_thread_vs_default_ci_high)],

@@ -157,6 +157,7 @@ def summarise(timings):
         cv = float(np.std(wall, ddof=1) / np.mean(wall)) if len(wall) > 1 else float("nan")
         others, resolution, steal = _noise(cell)
         first = cell.iloc[0]
+        peak = cell.loc[(cell["rss_peak_mib"] + cell["workers_rss_peak_mib"]).idxmax()]
         rows.append(
             dict(zip(CELL, key))
             | {column: first[column] for column in CARRIED}
@@ -181,9 +182,10 @@ def summarise(timings):
                 steal_fraction=steal,
                 busy=bool(others - 2 * resolution > BUSY_CORES or steal > BUSY_STEAL),
                 # Peak resident memory of the job's process and of its worker processes.
-                rss_peak_mib=float(cell["rss_peak_mib"].max()),
-                workers_rss_peak_mib=float(cell["workers_rss_peak_mib"].max()),
-                memory_peak_mib=float((cell["rss_peak_mib"] + cell["workers_rss_peak_mib"]).max()),
+                # (Of the round that needed the most: each round is a process of its own.)
+                rss_peak_mib=float(peak["rss_peak_mib"]),
+                workers_rss_peak_mib=float(peak["workers_rss_peak_mib"]),
+                memory_peak_mib=float(peak["rss_peak_mib"] + peak["workers_rss_peak_mib"]),
                 **{c: float(cell[c].median()) for c in cell.columns if c.startswith("phase_")},
                 cpus_allowed=int(cell["cpus_allowed"].min()),
                 oversubscribed=bool(cell["oversubscribed"].any()),
