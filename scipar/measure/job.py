@@ -117,6 +117,12 @@ def load_reference(path):
     return read_npz(path, what="reference")
 
 
+# The version of the timing CSV's columns and their meaning: 2 since a job's samples
+# come from several processes (the process column). `scipar compare` refuses to compare
+# runs of different versions.
+CSV_VERSION = 2
+
+
 def _table(job, kind, threads, rows, facts):
     import pandas as pd
 
@@ -126,7 +132,7 @@ def _table(job, kind, threads, rows, facts):
     # Snakemake, also the cores it was given (threads; 0 outside Snakemake).
     usable = min(threads, facts["cpus_allowed"]) if threads else facts["cpus_allowed"]
     facts = facts | dict(oversubscribed=job.workers > usable, samples=len(rows), processes=1, stop_reason=facts["round_stop"],
-                         ci_half_width=np.nan)
+                         ci_half_width=np.nan, csv_version=CSV_VERSION)
     table = pd.DataFrame([config | row | facts | provenance() for row in rows])
     table.insert(table.columns.get_loc("loops"), "repeat", range(len(table)))
     # The configuration, then the problem's own size columns, then the measurement.
@@ -144,7 +150,7 @@ MEASURED = [
     "rss_peak_mib", "workers_rss_peak_mib", "worker_processes", "memory_method",
     "load_before", "others_cores", "steal_fraction", "cpus_allowed", "oversubscribed", "governor", "overlapped_with",
     "host", "cpu_model", "logical_cpus", "python", "python_build", "gil_enabled", "numpy", "numba", "cython", "build_flags",
-    "scipar_version", "git_commit", "started_at", "finished_at", "slurm_job_id",
+    "scipar_version", "git_commit", "csv_version", "started_at", "finished_at", "slurm_job_id",
 ]
 
 

@@ -82,10 +82,10 @@ def spread(values, seed=0):
     return median, sd * np.sqrt(n / (n - 1)), n - 1, 1
 
 
-def _interval(point, se, df):
+def _interval(point, se, df, rerun=True):
     if not np.isfinite(se) or df < 1:
         return float(point), np.nan, np.nan
-    reach = t975(df) * np.sqrt(2) * se
+    reach = t975(df) * (np.sqrt(2) if rerun else 1) * se
     return float(point), float(point * np.exp(-reach)), float(point * np.exp(reach))
 
 
@@ -111,19 +111,22 @@ def _combined(terms):
     return float(np.sqrt(variance)), float(variance**2 / sum(se**4 / df for se, df in terms if se > 0))
 
 
-def ratio_ci(*pairs, seed=0):
+def ratio_ci(*pairs, seed=0, rerun=True):
     """The product over (numerator, denominator) pairs of median(num) / median(den),
     with the 95 % interval of a rerun of every cell it uses.
 
     With one pair it is one ratio, T(1) / T(p); the interval of a product of ratios (a
     sequential speedup times a parallel one) carries the noise of all four cells.
+    With `rerun` False, the interval is that of the ratio of the true medians (what
+    ever more reruns would settle on): comparing two runs that were both measured,
+    each with its own error (scipar compare).
     """
     point, terms = 1.0, []
     for numerator, denominator in pairs:
         top, bottom = spread(numerator, seed), spread(denominator, seed)
         point *= top[0] / bottom[0]
         terms += [top[1:3], bottom[1:3]]
-    return _interval(point, *_combined(terms))
+    return _interval(point, *_combined(terms), rerun=rerun)
 
 
 def processes(values):

@@ -300,3 +300,57 @@ def study_figure(summary, study, paths, baseline=None):
     if (cells.interpreter != DEFAULT).any():
         return interpreters_figure(cells, paths, baseline)
     FIGURES[cells.study_type.iloc[0]](cells, paths, baseline)
+
+
+VERDICT_COLOURS = {"faster": "tab:green", "higher": "tab:green", "slower": "tab:red", "lower": "tab:red",
+                   "no change": "tab:grey", "inconclusive": "tab:orange"}
+
+
+def _ratio_panel(ax, rows, margin, what):
+    """Every matched cell's ratio NEW / BASE with its interval, sorted, coloured by verdict."""
+    from scipar.report.cells import cell_label
+
+    rows = rows.sort_values("ratio").reset_index(drop=True)
+    y = np.arange(len(rows))
+    ax.axvspan(1 / (1 + margin), 1 + margin, color="grey", alpha=0.15, label=f"within +-{margin:.0%}: no change")
+    ax.axvline(1, color="k", lw=1)
+    for verdict, part in rows.groupby("verdict"):
+        ax.errorbar(part.ratio, part.index, xerr=[part.ratio - part.ratio_ci_low, part.ratio_ci_high - part.ratio],
+                    fmt="o", color=VERDICT_COLOURS[verdict], capsize=2, label=verdict)
+    flagged = rows[rows.flagged]
+    if len(flagged):
+        ax.scatter(flagged.ratio, flagged.index, s=150, facecolors="none", edgecolors="red", linewidths=1.5,
+                   zorder=5, label="flagged in one run or both")
+    ax.set_yticks(y, [cell_label(r) for r in rows.to_dict("records")], fontsize="x-small")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set(xlabel=f"{what}: NEW / BASE (95 % interval)", ylim=(-1, len(rows)))
+    ax.legend(fontsize="small", loc="lower right")
+
+
+def compare_figure(result, paths):
+    """Per-call time and speedup ratios of two runs, and their scaling curves side by side."""
+    cells, margin = result["cells"], result["margin"]
+    times, speedups = cells[cells.quantity == "per-call time"], cells[cells.quantity == "speedup"]
+    scaling = result["scaling"]
+    scaling = scaling[scaling.groupby(["run", "study", "problem", "impl", "interpreter", "backend"])
+                      .workers.transform("nunique") > 1]
+    panels = [p for p in (times, speedups) if len(p)]
+    height = max(4.0, 0.18 * max(len(p) for p in panels) + 1.5)
+    fig, axes = plt.subplots(1, len(panels) + bool(len(scaling)), figsize=(8 * len(panels) + 7, height),
+                             squeeze=False, layout="constrained")
+    for ax, rows, what in zip(axes[0], panels, ("per-call time", "speedup T(1)/T(p)")):
+        _ratio_panel(ax, rows, margin, what)
+        ax.set_title("slower to the right" if what == "per-call time" else "higher speedup to the right")
+    if len(scaling):
+        ax = axes[0][-1]
+        scaling = scaling.assign(configuration=scaling.study + " " + scaling.impl + " " + scaling.backend)
+        sns.lineplot(scaling, x="workers", y="speedup", hue="configuration", style="run", markers=True, ax=ax)
+        _errorbars(ax, scaling, "workers", "speedup", "speedup_ci_low", "speedup_ci_high", "configuration")
+        ax.set_xticks(sorted(scaling.workers.unique()))
+        ax.set(title="scaling: BASE and NEW", ylabel="speedup T(1)/T(p) (95 % interval)")
+        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(f"NEW against BASE, {result['overall']['cells']} cells in both runs")
+    save(fig, paths)

@@ -58,11 +58,24 @@ NUMERIC = ["workers", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "samp
 
 
 def read_timing_csv(path):
-    """One timing job's CSV, checked where it is read: its columns, their types, one row
-    per sample the job says it took, numbered 0..n-1, and the configuration its path
-    names. Raises TimingFileError naming the file and what is wrong."""
+    """One timing job's CSV, checked where it is read (check_timings), and the
+    configuration its path names. Raises TimingFileError naming the file and what is wrong."""
+    table = check_timings(path, f"rerun its job (snakemake --force {path})")
+    job = job_of(os.fspath(path))
+    if job:
+        for column, value in asdict(job).items():
+            if not (table[column] == value).all():
+                raise TimingFileError(f"{path}: column {column} holds {table[column].iloc[0]!r}, its path says "
+                                      f"{value!r}; rerun its job (snakemake --force {path})")
+    return table
+
+
+def check_timings(path, advice):
+    """A CSV of timing samples (one job's, or a run's timings.csv), checked: its columns,
+    their types, and per cell one row per sample its job says it took, numbered 0..n-1.
+    Raises TimingFileError naming the file, what is wrong, and `advice`."""
     def bad(what):
-        return TimingFileError(f"{path}: {what}; rerun its job (snakemake --force {path})")
+        return TimingFileError(f"{path}: {what}; {advice}")
 
     try:
         table = read_table(path)
@@ -77,15 +90,12 @@ def read_timing_csv(path):
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or (values < 0).any():
             raise bad(f"column {column} holds {table[column][values.isna() | (values < 0)].iloc[0]!r}, not a number >= 0")
-    if not (table.samples == len(table)).all() or list(table.repeat) != list(range(len(table))):
-        raise bad(f"{len(table)} sample rows, but the job recorded {table.samples.iloc[0]} samples (truncated?)")
+    for key, cell in table.groupby(CELL, sort=False):
+        if not (cell.samples == len(cell)).all() or list(cell.repeat) != list(range(len(cell))):
+            raise bad(f"{' '.join(map(str, key))}: {len(cell)} sample rows, but the job recorded "
+                      f"{cell.samples.iloc[0]} samples (truncated?)")
     if not (table.wall_s > 0).all():
         raise bad("a wall time of 0")
-    job = job_of(os.fspath(path))
-    if job:
-        for column, value in asdict(job).items():
-            if not (table[column] == value).all():
-                raise bad(f"column {column} holds {table[column].iloc[0]!r}, its path says {value!r}")
     return table
 
 

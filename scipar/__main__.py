@@ -1,0 +1,5 @@
+import sys
+
+from scipar.cli import main
+
+sys.exit(main())
