@@ -1,5 +1,6 @@
 import json
 import os
+import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
@@ -7,8 +8,9 @@ from snakemake.logging import logger
 from scipar.problems import get_problem, problems
 from scipar.workflow import interpreters, plan
 from scipar.workflow.config import check_config, check_workers
-from scipar.report.workshop_figures import studies as workshop_figure_studies
+from scipar.report import workshop_figures
 from scipar.measure.noise import usable_cpus
+from scipar.report.compare import baseline_timings
 
 
 def on_cluster():
@@ -37,8 +39,12 @@ UNPLANNED = interpreters.unplanned_studies(config)
 for study, why in UNPLANNED.items():
     logger.warning(f"scipar: studies.{study}: {why}")
 STUDIES = [study for study in config["studies"] if study not in UNPLANNED]
+# The run to compare this one with (compare_with), found before any job runs.
+BASELINE = baseline_timings(config.get("compare_with"), "results/tables/timings.csv")
 # The workshop's figures this config's studies can redraw: {number: those studies}.
-WORKSHOP_FIGURES = workshop_figure_studies(config["studies"])
+WORKSHOP_FIGURES = workshop_figures.studies(config["studies"])
+for note in workshop_figures.skipped(config["studies"]):
+    logger.warning(f"scipar: {note}")
 
 
 wildcard_constraints:
@@ -91,7 +97,7 @@ def timed_jobs(studies=None):
     jobs = [job for job in JOBS if studies is None or job.study in studies]
     if all(job.interpreter == interpreters.DEFAULT for job in jobs):
         return jobs
-    with open(checkpoints.free_threaded_environment.get().output.facts) as f:
+    with open(checkpoints.free_threaded_environment.get().output.facts, encoding="utf-8") as f:
         return plan.without_left_out(config, jobs, json.load(f)["left_out"])
 
 
@@ -172,4 +178,6 @@ def final_outputs():
         out += figure_files(study)
     for number in WORKSHOP_FIGURES:
         out += figure_files(f"workshop/fig{number}")
+    if BASELINE:
+        out += COMPARISON
     return out + pictures() + paraview_files()

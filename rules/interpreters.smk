@@ -51,5 +51,7 @@ rule time_round_under_interpreter:
         ),
         env=lambda w: interpreters.job_environment(w.interpreter),
         python=f"{interpreters.VENV}/bin/python",
+        # The round runs there, watched from here (scipar.workflow.supervise).
+        supervisor=sys.executable,
     shell:
-        "{params.env} {params.python} -m scipar.workflow.timing {params.spec:q}"
+        "{params.env} {params.supervisor} -m scipar.workflow.supervise {params.python} {params.spec:q}"

@@ -5,6 +5,7 @@ localrules:
     workshop_figure,
     problem_figure,
     conclusion,
+    compare,
 
 
 rule tables:
@@ -119,3 +120,42 @@ rule conclusion:
         unplanned=UNPLANNED,
     script:
         "../scripts/conclusion.py"
+
+
+COMPARISON = [
+    "results/tables/compare.csv",
+    "results/tables/compare.md",
+    "results/figures/compare.png",
+    "results/figures/compare.svg",
+]
+
+
+rule compare:
+    input:
+        base=BASELINE or [],
+        new="results/tables/timings.csv",
+    output:
+        csv=report(
+            COMPARISON[0],
+            caption="../report/compare.rst",
+            category="Comparison",
+        ),
+        md=report(
+            COMPARISON[1],
+            caption="../report/compare.rst",
+            category="Comparison",
+        ),
+        png=report(
+            COMPARISON[2],
+            caption="../report/compare.rst",
+            category="Comparison",
+        ),
+        svg=COMPARISON[3],
+    log:
+        "logs/report/compare.log",
+    conda:
+        "../envs/scipar.yaml"
+    params:
+        margin=config.get("compare_margin", 0.05),
+    script:
+        "../scripts/compare.py"

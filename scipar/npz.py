@@ -11,6 +11,8 @@ import zipfile
 
 import numpy as np
 
+from scipar.files import open_regular
+
 
 class DatasetError(ValueError):
     """A data file is missing, truncated, corrupted or not the one asked for."""
@@ -20,15 +22,19 @@ def read_npz(path, keys=None, what="file"):
     """{key: array} of the .npz at `path`: `keys` only (all if None), each checked;
     `what` names the kind of file in errors."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise DatasetError(f"{path}: file does not exist")
-    if not zipfile.is_zipfile(path):  # np.load would return a plain .npy renamed .npz as one array
-        with open(path, "rb") as f:
-            if f.read(6) == b"\x93NUMPY":
-                raise DatasetError(f"{path}: a single .npy array, not an .npz archive of named arrays")
+    with open_regular(path, DatasetError, what) as f:
+        return _read(f, path, keys, what)
+
+
+def _read(f, path, keys, what):
+    if not zipfile.is_zipfile(f):  # np.load would return a plain .npy renamed .npz as one array
+        f.seek(0)
+        if f.read(6) == b"\x93NUMPY":
+            raise DatasetError(f"{path}: a single .npy array, not an .npz archive of named arrays")
         raise DatasetError(f"{path}: truncated or corrupted file (not a readable zip archive)")
+    f.seek(0)
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        with np.load(f, allow_pickle=False) as stored:
             missing = sorted(set(keys or ()) - set(stored.files))
             if missing:
                 raise DatasetError(f"{path}: not a scipar {what}, missing {missing}")

@@ -3,7 +3,7 @@ differences from the workshop; and the report's first page."""
 
 from scipar.workflow.script import start
 
-start(snakemake)
+start(snakemake)  # its implementations: which are compiled (a plug-in may add some)
 
 from scipar.report import write_conclusion  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 from scipar.workflow.script import start
 
-start(snakemake)
+start(snakemake, plugins=False)  # tables only: no problem, no plug-in
 
 from scipar.report import write_figure  # noqa: E402
 

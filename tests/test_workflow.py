@@ -1,6 +1,7 @@
 """The workflow end to end on a tiny config, in a temporary copy of the repository."""
 
 import os
+import shutil
 
 import pandas as pd
 import pytest
@@ -125,6 +126,24 @@ def test_report_is_self_contained_html(tiny_run):
     html = open(os.path.join(tiny_run, "results/report.html")).read()
     assert "strong.png" in html and "conclusion.md" in html and "fig3.png" in html
     assert "This run in the workshop" in html  # the first page
+
+
+def test_compare_with_a_baseline_run(tiny_run, tmp_path):
+    # The baseline: a copy of this run's tables, in a folder of its own.
+    os.makedirs(tmp_path / "laptop/tables")
+    shutil.copy(os.path.join(tiny_run, "results/tables/timings.csv"), tmp_path / "laptop/tables/timings.csv")
+    config = ["--cores", "2", "--configfile", "config/tiny.yaml", "--config", f"compare_with={tmp_path / 'laptop'}"]
+    out = snakemake(tiny_run, *config)
+    assert "localrule compare" in out.stderr and "2 of 2 steps (100%) done" in out.stderr  # compare, all: no job reruns
+    cells = pd.read_csv(os.path.join(tiny_run, "results/tables/compare.csv"))
+    timed = cells[cells.quantity == "per-call time"]
+    assert len(timed) == len(plan.timing_jobs(tiny_config(), 2)) and (timed.ratio == 1).all()
+    assert set(cells.verdict) <= {"no change", "inconclusive"}  # the same samples: never faster or slower
+    assert "Nothing recorded differs" in open(os.path.join(tiny_run, "results/tables/compare.md")).read()
+    snakemake(tiny_run, *config, "--report", "results/report.html")
+    assert "compare.png" in open(os.path.join(tiny_run, "results/report.html")).read()
+    failed = snakemake(tiny_run, *config[:-1], "compare_with=results", "-n", check=False)
+    assert failed.returncode != 0 and "compare_with: results is this run's own" in failed.stdout + failed.stderr
 
 
 def test_rerun_one_configuration_then_reaggregate(tiny_run):

@@ -20,7 +20,10 @@ import socket
 import time
 from contextlib import contextmanager
 
+from scipar.files import read_text, safe_text
+
 SUFFIX = ".job"
+MAX_RECORD = 1024  # bytes: a record holds one output path
 KEEP_S = 30 * 86400  # finished records older than this can no longer matter
 UNCHECKED = "not checked"
 
@@ -91,7 +94,7 @@ def _records(folder, host):
 
 def _running(folder, name):
     try:
-        fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+        fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block
     except FileNotFoundError:
         return False
     try:
@@ -104,11 +107,13 @@ def _running(folder, name):
 
 
 def _read(folder, name):
+    """The output path a record names, as inert text of bounded length: it is copied into
+    every row of the job's CSV and reaches tables and the report."""
     try:
-        with open(os.path.join(folder, name)) as f:
-            return f.read() or name
-    except FileNotFoundError:
-        return name
+        text = read_text(os.path.join(folder, name), OSError, "journal record", MAX_RECORD) or name
+    except OSError:
+        text = name  # gone, or not a record of scipar's: its name is all there is
+    return safe_text(text, MAX_RECORD)
 
 
 def _prune(folder):

@@ -40,14 +40,23 @@ class Sampling:
     min_sample_s: float = 0.1  # one sample lasts at least this long
     target_ci: float = 0.05  # a rerun interval of the median wider than +-5 % is flagged
     max_job_s: float = 60.0  # all rounds together, warm-ups included
+    hard_limit_s: float | None = None  # a round still running after this is ended (None: see round_limit_s)
 
     MAX_LOOPS = 10**7
     MAX_PROCESSES = 20  # pyperf's default count of processes
+    # A round's hard limit by default: time for imports, JIT compilation and a slow
+    # first call, plus ten times its share of max_job_s, which it may pass by a sample.
+    HANG_ALLOWANCE_S, HANG_FACTOR = 120.0, 10
 
     @property
     def round_s(self):
         """The time one round may take."""
         return self.max_job_s / self.processes
+
+    @property
+    def round_limit_s(self):
+        """The wall-clock time after which a round is ended (scipar.workflow.supervise)."""
+        return self.hard_limit_s or self.HANG_ALLOWANCE_S + self.HANG_FACTOR * self.round_s
     # Calibration aims this much above min_sample_s, so that a sample a little faster
     # than the calibration's still lasts long enough.
     AIM = 1.2

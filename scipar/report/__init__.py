@@ -13,7 +13,7 @@ import warnings
 from scipar.atomic import atomic_path
 from scipar.report import conclusion, figures, interpreters, workshop
 from scipar.report.cells import flagged_cells
-from scipar.report.summary import add_scaling, collect, overlapping_jobs, read_table, summarise
+from scipar.report.summary import CELL, TimingFileError, add_scaling, collect, overlapping_jobs, read_table, summarise
 
 
 def summarised(timing_paths, mixed_provenance=False):
@@ -46,6 +46,19 @@ def write_workshop_figure(number, timing_paths, paths, mixed_provenance=False):
     FIGURES[number](*summarised(timing_paths, mixed_provenance), paths)
 
 
+def check_derived(summary, timings, summary_path, timings_path):
+    """A summary must hold one row per cell of the samples it was derived from: a
+    truncated or stale one is refused, naming both files."""
+    def cells(table):
+        return set(map(tuple, table[CELL].astype(str).drop_duplicates().to_numpy()))
+
+    if len(summary) != len(cells(summary)) or cells(summary) != cells(timings):
+        raise TimingFileError(
+            f"{summary_path} has {len(summary)} rows for {len(cells(timings))} cells in {timings_path}: it does not "
+            "match the samples it was derived from (truncated, or from another run); rebuild it: "
+            f"snakemake --cores N --force {summary_path}")
+
+
 def write_picture(kind, instance, inputs, path):
     """A picture of one instance, drawn by its problem."""
     from scipar.problems import get_problem
@@ -64,6 +77,7 @@ def write_conclusion(summary_path, timings_path, csv_out, md_out, front_page=Non
     environment's facts file (what it left out); `unplanned`: {study: why not run}.
     """
     summary, timings = read_table(summary_path), read_table(timings_path)
+    check_derived(summary, timings, summary_path, timings_path)
     other = interpreters.interpreter_studies(summary)
     own_summary, own_timings = summary[~summary.study.isin(other)], timings[~timings.study.isin(other)]
     table = conclusion.implementation_table(own_summary, own_timings, baselines)
@@ -74,15 +88,15 @@ def write_conclusion(summary_path, timings_path, csv_out, md_out, front_page=Non
     headline = (rows + interpreters.headline_rows(threads), sentence)
     left_out = {}
     if interpreter_facts:
-        with open(interpreter_facts) as f:
+        with open(interpreter_facts, encoding="utf-8") as f:
             left_out = json.load(f)["left_out"]
     text = conclusion.conclusion_markdown(table, defects, flagged, conclusion.sampling_facts(timings), headline)
     text += "\n".join(interpreters.markdown(threads, left_out, unplanned)) + "\n"
     with atomic_path(csv_out) as tmp:
         table.to_csv(tmp, index=False)
-    with atomic_path(md_out) as tmp, open(tmp, "w") as f:
+    with atomic_path(md_out) as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     if front_page:
         template, out = front_page
-        with open(template) as f, atomic_path(out) as tmp, open(tmp, "w") as page:
+        with open(template, encoding="utf-8") as f, atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as page:
             page.write(f.read() + conclusion.headline_rst(*headline))

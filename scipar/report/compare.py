@@ -27,8 +27,10 @@ import numpy as np
 import pandas as pd
 
 from scipar.atomic import atomic_path
+from scipar.files import open_regular
 from scipar.measure.stats import ratio_ci
 from scipar.report import plausible
+from scipar.report.escape import markdown as text
 from scipar.report.cells import cell_label, fmt, with_ci
 from scipar.report.summary import CELL, TimingFileError, add_scaling, check_timings, process_samples, summarise
 
@@ -49,16 +51,28 @@ class CompareError(ValueError):
 def timings_path(path):
     """The timings.csv of a results folder, of a checkout (its results/), or the file named."""
     path = os.fspath(path)
-    for candidate in (path, os.path.join(path, "tables", "timings.csv"),
-                      os.path.join(path, "results", "tables", "timings.csv")):
-        if os.path.isfile(candidate):
+    if not os.path.isdir(path):
+        open_regular(path, CompareError, "run's timings").close()  # names a FIFO, a device, a missing file
+        return path
+    for candidate in (os.path.join(path, "tables", "timings.csv"), os.path.join(path, "results", "tables", "timings.csv")):
+        if os.path.exists(candidate):
             return candidate
-    if os.path.isdir(path):
-        raise CompareError(f"{path}: a folder without tables/timings.csv or results/tables/timings.csv: run its "
-                           "workflow to the tables first (snakemake --cores N results/tables/timings.csv)")
-    if os.path.exists(path):
-        raise CompareError(f"{path}: not a regular file")
-    raise CompareError(f"{path}: no such file or folder")
+    raise CompareError(f"{path}: a folder without tables/timings.csv or results/tables/timings.csv: run its "
+                       "workflow to the tables first (snakemake --cores N results/tables/timings.csv)")
+
+
+def baseline_timings(compare_with, own):
+    """The timings.csv of the config's compare_with (None where unset), checked before
+    any job runs: it must exist and must not be this run's own `own`."""
+    if not compare_with:
+        return None
+    try:
+        path = timings_path(compare_with)
+    except CompareError as err:
+        raise CompareError(f"config: compare_with: {err}") from None
+    if os.path.exists(own) and os.path.samefile(path, own):
+        raise CompareError(f"config: compare_with: {compare_with} is this run's own {own}: name another run's")
+    return os.path.abspath(path)
 
 
 class Run:
@@ -183,13 +197,6 @@ def _values(timings, column):
 def _provenance_differences(base, new):
     pairs = [(c, _values(base.timings, c), _values(new.timings, c)) for c in PROVENANCE]
     return [p for p in pairs if p[1] != p[2]]
-
-
-def text(value):
-    """Text from a run (names, flags, versions) made inert in Markdown: no table
-    column breaks, links, code or emphasis, and no HTML (entities for < > &)."""
-    value = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "".join("\\" + ch if ch in "\\|[]*`" else ch for ch in value).replace("\n", " ")
 
 
 def short_flags(flags):

@@ -9,7 +9,7 @@ import pandas as pd
 import tabulate
 
 from scipar.measure.stats import ratio_ci
-from scipar.report import workshop
+from scipar.report import escape, workshop
 from scipar.report.cells import flags_of, fmt, joined, marked, samples, where, with_ci
 from scipar.report.summary import CELL
 
@@ -111,8 +111,10 @@ def sampling_facts(timings):
 
 
 def _markdown(table):
-    """A Markdown table with 3 significant digits and a dash where nothing was measured."""
+    """A Markdown table with 3 significant digits and a dash where nothing was measured;
+    its texts inert (scipar.report.escape)."""
     cells = table.astype(object).where(table.notna(), None)
+    cells = cells.map(lambda v: escape.markdown(v) if isinstance(v, str) else v)
     return cells.to_markdown(index=False, floatfmt=".3g", missingval="–")
 
 
@@ -124,9 +126,10 @@ def headline_rst(rows, sentence):
     """The headline as reStructuredText, for the report's first page."""
     if not rows:
         return ""
-    table = tabulate.tabulate(workshop.marked_rows(rows), headers=workshop.HEADLINE_COLUMNS, tablefmt="grid")
+    cells = [[escape.rst(v) if isinstance(v, str) else v for v in row] for row in workshop.marked_rows(rows)]
+    table = tabulate.tabulate(cells, headers=workshop.HEADLINE_COLUMNS, tablefmt="grid")
     title = "This run in the workshop's terms"
-    return f"\n\n{title}\n{'-' * len(title)}\n\n{table}\n\n{sentence}\n"
+    return f"\n\n{title}\n{'-' * len(title)}\n\n{table}\n\n{escape.rst(sentence)}\n"
 
 
 def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
@@ -138,8 +141,8 @@ def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
              "same implementation, never CPU/wall."]
     rows, sentence = headline
     if rows:
-        lines += ["", "## This run in the workshop's terms", "", headline_table(rows).to_markdown(index=False), "",
-                  sentence]
+        lines += ["", "## This run in the workshop's terms", "", _markdown(headline_table(rows)), "",
+                  escape.markdown(sentence)]
     for kind, rows in table.groupby("problem_kind", sort=False):
         lines += ["", f"## {kind}: implementations against {', '.join(rows.baseline.unique())}", "",
                   _markdown(markdown_table(rows))]
@@ -158,10 +161,10 @@ def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
               "the last job's end.", ""]
     if flagged:
         lines += ["### Flagged cells: these results may be unstable", "", "| cell | why |", "|---|---|"]
-        lines += [f"| {cell} | {why} |" for cell, why in flagged]
+        lines += [f"| {escape.markdown(cell)} | {escape.markdown(why)} |" for cell, why in flagged]
     else:
         lines.append("No cell was flagged: every one was stable, quiet, within its CPUs and not too good to be true.")
     if defects:
         lines += ["", "## Differences from the workshop", "", "| workshop defect | this run |", "|---|---|"]
-        lines += [f"| {d} | {m} |" for d, m in defects]
+        lines += [f"| {escape.markdown(d)} | {escape.markdown(m)} |" for d, m in defects]
     return "\n".join(lines) + "\n"

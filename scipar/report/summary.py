@@ -29,6 +29,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
+from scipar.files import open_regular
 from scipar.measure.journal import UNCHECKED
 from scipar.measure.stats import median_ci, ratio_ci
 from scipar.report import plausible
@@ -43,13 +44,19 @@ BUSY_STEAL = 0.05
 TICK_S = 0.01  # the period of Linux's CPU time counters (USER_HZ = 100)
 
 
-def read_table(path):
-    """Read a scipar CSV: empty cells are missing values, "NA" or "nan" are not special."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+# A table scipar reads is its own: far below this. More is not a table of scipar's.
+MAX_TABLE_BYTES = 1 << 30
 
 
 class TimingFileError(ValueError):
     """A timing CSV that is empty, truncated, garbled or not the job its path names."""
+
+
+def read_table(path, error=TimingFileError):
+    """Read a scipar CSV, a regular file of bounded size (else `error` naming it): empty
+    cells are missing values, "NA" or "nan" are not special."""
+    with open_regular(path, error, "table", MAX_TABLE_BYTES) as f:
+        return pd.read_csv(f, keep_default_na=False, na_values=[""], encoding="utf-8")
 
 
 # What every timing CSV holds, and the columns that must be numbers in every row.

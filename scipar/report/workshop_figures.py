@@ -19,17 +19,30 @@ from scipar.report.figures import save, speedup_bars
 from scipar.workflow.interpreters import DEFAULT, interpreters
 
 PRINTED = workshop.SOURCE
-# Which study each figure draws: (study type, problem).
+# Which study each figure draws: (study type, problem), and what the study must have
+# for it: (config key, value), the baseline of the speedup bars or the backend drawn.
 NEEDS = {1: ("sequential", "toy"), 2: ("sequential", "chamfer"), 3: ("strong", "chamfer"), 4: ("size", "chamfer")}
+HAS = {1: ("impls", "python"), 2: ("impls", "python"), 3: ("backends", "threads"), 4: ("backends", "threads")}
+
+
+def _candidates(config_studies, n):
+    return [name for name, spec in config_studies.items()
+            if (spec["type"], spec["problem"]) == NEEDS[n] and interpreters(spec) == [DEFAULT]]
 
 
 def studies(config_studies):
     """{figure number: the names of the studies it draws}, for the figures a config's
     studies ({name: spec}) can draw; studies under other interpreters have their own."""
-    found = {n: [name for name, spec in config_studies.items()
-                 if (spec["type"], spec["problem"]) == need and interpreters(spec) == [DEFAULT]]
-             for n, need in NEEDS.items()}
+    found = {n: [name for name in _candidates(config_studies, n) if HAS[n][1] in config_studies[name].get(HAS[n][0], [])]
+             for n in NEEDS}
     return {n: names for n, names in found.items() if names}
+
+
+def skipped(config_studies):
+    """Why a workshop figure whose study the config has is not drawn: [note]."""
+    drawn = studies(config_studies)
+    return [f"workshop figure {n} not drawn: studies {names} have no {HAS[n][1]!r} in their {HAS[n][0]}, "
+            "which it draws" for n in NEEDS if n not in drawn and (names := _candidates(config_studies, n))]
 
 
 def _cells(summary, n):

@@ -4,8 +4,9 @@ import jsonschema
 import psutil
 import yaml
 
+from scipar.measure.sampling import Sampling
 from scipar.problems import PluginError, get_problem, implementations, load_plugins
-from scipar.workflow import interpreters
+from scipar.workflow import interpreters, plan
 
 
 class ConfigError(ValueError):
@@ -26,13 +27,50 @@ def _schema_error(error):
     return ConfigError(f"config: {_key(error.absolute_path)}: {error.message}{hint}")
 
 
+# A config is a page of settings: beyond these it is a YAML alias bomb (a few KB that
+# expand into billions of values) or a mistake, and checking it would cost minutes.
+MAX_CONFIG_VALUES, MAX_CONFIG_TEXT = 100_000, 10_000
+
+
+def _check_bounded(config):
+    """Refuse a config that expands to more values or longer text than a config holds,
+    walking it with a budget (shared YAML aliases count each time they are used)."""
+    stack, count = [(config, ())], 0
+    while stack:
+        node, path = stack.pop()
+        count += 1
+        if count > MAX_CONFIG_VALUES:
+            raise ConfigError(f"config: {_key(path)}: the config expands to more than {MAX_CONFIG_VALUES:,} values "
+                              "(YAML aliases that nest?); a config holds far fewer")
+        if isinstance(node, dict):
+            stack += [(value, path + (key,)) for key, value in node.items()]
+        elif isinstance(node, list):
+            stack += [(value, path + (k,)) for k, value in enumerate(node)]
+        elif isinstance(node, str) and len(node) > MAX_CONFIG_TEXT:
+            raise ConfigError(f"config: {_key(path)}: a text of {len(node):,} characters, more than the "
+                              f"{MAX_CONFIG_TEXT:,} a config value may have")
+
+
+def _check_sampling(config):
+    """Refuse sampling settings that contradict the time budget: one sample longer than
+    a round's share of max_job_s would make every round run past it."""
+    for study in config["studies"]:
+        settings = Sampling(**plan.sampling(config, study))
+        if settings.min_sample_s > settings.round_s:
+            raise ConfigError(
+                f"config: studies.{study}: min_sample_s {settings.min_sample_s:g} is longer than a round's share of "
+                f"max_job_s ({settings.max_job_s:g} s / {settings.processes} processes = {settings.round_s:.3g} s): "
+                "every round would run past its budget; lower min_sample_s or raise max_job_s")
+
+
 def check_config(config, schema_path):
     """Raise ConfigError naming the first bad key; return the config unchanged.
 
     Loads the config's plug-ins first (PluginError names one that cannot be used), so
     that their problems and implementations are known.
     """
-    with open(schema_path) as f:
+    _check_bounded(config)
+    with open(schema_path, encoding="utf-8") as f:
         schema = yaml.safe_load(f)
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if error is not None:
@@ -68,6 +106,7 @@ def check_config(config, schema_path):
             if spec["type"] == "weak" and problem.scale(params, 2) is None:
                 raise ConfigError(f"{where}.type: problem {problem.name!r} has no weak scaling (no scale())")
             _check_size(problem, params, f"{where}.instances[{k}]")
+    _check_sampling(config)
     return config
 
 

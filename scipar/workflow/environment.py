@@ -84,7 +84,7 @@ def build_environment(python, venv, facts_path, impls, log=sys.stdout):
             package = why.removeprefix("ModuleNotFoundError: No module named ").strip("'").split(".")[0]
             reasons[impl] = missing.get(package, why)
     facts |= found | dict(venv_python=own, packages=_versions(own))
-    with atomic_path(facts_path) as tmp, open(tmp, "w") as f:
+    with atomic_path(facts_path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         json.dump(facts, f, indent=2)
     return facts
 

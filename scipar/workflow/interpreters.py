@@ -98,7 +98,13 @@ def describe(python):
         raise InterpreterError(f"{python!r} cannot be run ({err}); {HOW_TO_GET}") from None
     if out.returncode != 0:
         raise InterpreterError(f"{python!r} failed to start: {out.stderr.strip()[-300:]}; {HOW_TO_GET}")
-    facts = json.loads(out.stdout)
+    try:
+        facts = json.loads(out.stdout)
+        facts["python_build"], facts["gil_enabled"], facts["version"]
+    except (ValueError, TypeError, KeyError):
+        shown = out.stdout.strip()[:200] or "nothing"
+        raise InterpreterError(f"{python!r} is not a Python interpreter scipar can use: asked to describe itself, "
+                               f"it printed {shown!r}; {HOW_TO_GET}") from None
     if facts["python_build"] != "free-threaded" or facts["gil_enabled"]:
         raise InterpreterError(f"{python!r} (Python {facts['version']}) is not a free-threaded build "
                                f"(Py_GIL_DISABLED unset); {HOW_TO_GET}")

@@ -22,7 +22,7 @@ from scipar.problems import get_implementation, get_problem
 from scipar.workflow.interpreters import DEFAULT, interpreters, unplanned_studies
 
 STUDY_TYPES = ("sequential", "gil", "strong", "weak", "size")
-SAMPLING_KEYS = ("repeats", "processes", "min_sample_s", "target_ci", "max_job_s")
+SAMPLING_KEYS = ("repeats", "processes", "min_sample_s", "target_ci", "max_job_s", "hard_limit_s")
 DEFAULT_ROUNDS = 3  # scipar.measure.sampling.Sampling.processes
 
 
@@ -40,7 +40,27 @@ class Job:
         return timing_path(self.study, self.problem, self.impl, self.backend, self.workers, self.interpreter)
 
 
+# Every name that becomes part of a path (a study, an instance, a dataset, an
+# implementation, an interpreter): one pattern for all, checked before any job.
+PATH_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+=-]{0,127}")
+
+
+class UnsafeNameError(ValueError):
+    """A name that would become part of a path but is not a plain file name."""
+
+
+def path_safe(name, what):
+    """`name`, if it is a plain file name of at most 128 characters; else UnsafeNameError naming `what`."""
+    if not (isinstance(name, str) and PATH_SAFE.fullmatch(name) and ".." not in name):
+        shown = repr(name) if len(repr(name)) <= 100 else repr(name)[:100] + "..."
+        raise UnsafeNameError(f"{what} {shown} cannot be part of a file name: it must be letters, digits and "
+                              "_ . + = -, not start with . or -, hold no '..', and have at most 128 characters")
+    return name
+
+
 def timing_path(study, problem, impl, backend, workers, interpreter=DEFAULT):
+    for name, what in ((study, "study"), (problem, "instance"), (impl, "implementation"), (interpreter, "interpreter")):
+        path_safe(name, what)
     suffix = "" if interpreter == DEFAULT else f"-{interpreter}"
     return f"results/timings/{study}/{problem}/{impl}/{backend}-w{workers}{suffix}.csv"
 
@@ -69,11 +89,11 @@ def rounds(config, study):
 
 
 def dataset_path(kind, name):
-    return f"results/data/{kind}/{name}"
+    return f"results/data/{path_safe(kind, 'problem')}/{path_safe(name, f'{kind} dataset')}"
 
 
 def reference_path(kind, instance):
-    return f"results/reference/{kind}/{instance}.npz"
+    return f"results/reference/{path_safe(kind, 'problem')}/{path_safe(instance, f'{kind} instance')}.npz"
 
 
 def study_settings(config, study):
@@ -102,7 +122,8 @@ def instances(config, study):
     problem = get_problem(spec["problem"])
     names = [problem.instance_name(problem.with_seed_offset(params, offset))
              for params in spec["instances"] for offset in config["seeds"]]
-    return list(dict.fromkeys(names))
+    return [path_safe(name, f"the instance name problem {problem.name!r} gives (instance_name)")
+            for name in dict.fromkeys(names)]
 
 
 def worker_counts(spec, cores):
@@ -167,6 +188,9 @@ def timing_jobs(config, cores=None):
                 f"backends {spec.get('backends', ['serial'])} at workers {[w for _, w in spreads]} "
                 "('serial' runs one worker only, 'prange' needs an implementation that is parallel inside)")
         jobs += found
+        if len(jobs) > MAX_JOBS:
+            raise NoJobError(f"config: studies.{study}: the config plans more than {MAX_JOBS:,} timing jobs: far more "
+                             "than a benchmark run needs (fewer instances, seeds or worker counts?)")
     return list(dict.fromkeys(jobs))
 
 
@@ -194,6 +218,9 @@ def timing_spec(config, job, inputs, output, threads, round_=0):
                 inputs=dict(inputs), threads=threads, round=round_, output=output,
                 log="logs/" + output.removeprefix("results/").removesuffix(".csv") + ".log",
                 plugins=config.get("plugins", []))
+
+
+MAX_JOBS = 10_000
 
 
 class NoJobError(ValueError):

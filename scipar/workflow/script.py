@@ -4,9 +4,10 @@ import signal
 import sys
 
 
-def start(snakemake):
-    """start_job(the rule's log, the config's plug-ins)."""
-    start_job(snakemake.log[0] if snakemake.log else None, snakemake.config.get("plugins", []))
+def start(snakemake, plugins=True):
+    """start_job(the rule's log, the config's plug-ins); `plugins` False for a step that
+    reads tables only and needs no problem: its plug-ins are then not imported."""
+    start_job(snakemake.log[0] if snakemake.log else None, snakemake.config.get("plugins", []) if plugins else [])
 
 
 def start_job(log, plugins):
@@ -21,7 +22,7 @@ def start_job(log, plugins):
     written, and the job reruns on the next run."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     if log:
-        sys.stdout = sys.stderr = open(log, "w", buffering=1)
+        sys.stdout = sys.stderr = open(log, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
     from scipar.problems import load_plugins
 
     load_plugins(plugins)

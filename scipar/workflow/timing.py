@@ -8,7 +8,10 @@ problem kind, calls), sampling, inputs ({role: path}), threads, round, output, l
 plugins.
 """
 
+import faulthandler
 import json
+import os
+import signal
 import sys
 
 from scipar.measure.layers import pin_threads, user_environment
@@ -16,8 +19,23 @@ from scipar.workflow.interpreters import GilWatch
 from scipar.workflow.script import start_job
 
 
+def _end_family(signum, frame):
+    """On SIGTERM, end the processes this round started (pools, loky workers) with it."""
+    try:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            child.kill()
+    finally:
+        os._exit(128 + signum)
+
+
 def run(spec):
+    """One round. Run under scipar.workflow.supervise, which bounds its time and output;
+    a crash writes where each thread was (faulthandler)."""
     watch = GilWatch()  # first: it must see every import
+    faulthandler.enable()
+    signal.signal(signal.SIGTERM, _end_family)
     job = spec["job"]
     environment = user_environment()  # before pin_threads removes what it resets
     # Before numpy or numba are imported: only the backend under test runs threads.

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from scipar.atomic import atomic_path
+from scipar.files import open_regular
+from scipar.npz import DatasetError
 from scipar.problems.interface import Implementation, Problem, VerificationError
 
 PHASES = ("read", "rotate", "write")
@@ -95,8 +97,7 @@ class Images(Problem):
     def load(self, params, paths):
         inputs = tuple(paths[f"image{i}"] for i in range(params["images"]))
         for path in inputs:
-            if not os.path.isfile(path):
-                raise FileNotFoundError(f"{path}: input image does not exist")
+            open_regular(path, DatasetError, "input image").close()
         folder = _scratch_folder()
         return ImageSet(inputs, tuple(os.path.join(folder, f"rotated{i:04d}.png") for i in range(len(inputs))))
 

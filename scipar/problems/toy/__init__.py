@@ -78,7 +78,11 @@ _K, _N = "scipar.problems.toy.kernels", "scipar.problems.toy.numba_kernels"
 # accumulate may reassociate its sum (kernels.py); overwrite has no sum to reorder.
 _NUMBA_FLAGS = "numba: fastmath=reassoc (accumulate)"
 IMPLEMENTATIONS = [
-    Implementation("python", "toy", False, False, False, "pure Python loops", f"{_K}:PYTHON"),
+    Implementation("python", "toy", False, False, False, "pure Python loops, the workshop's (i + 4) ** 0.5",
+                   f"{_K}:PYTHON"),
+    Implementation("python-local", "toy", False, False, False,
+                   "pure Python loops, sqrt(i + 4) with math.sqrt bound to a local: no object shared in the hot loop",
+                   f"{_K}:PYTHON_LOCAL"),
     Implementation("cython", "toy", True, True, False, "typed Cython loops, nogil", f"{_K}:CYTHON",
                    build_flags=KERNEL_FLAGS["scipar.problems.toy._toy_cy"]),
     Implementation("numba-gil", "toy", True, False, False, "@njit holding the GIL", f"{_N}:NUMBA_GIL",

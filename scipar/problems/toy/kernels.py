@@ -12,32 +12,13 @@ Two variants of the loop body:
 
 from scipar.measure.parallel import parallel_map
 from scipar.problems.registry import get_implementation
-from scipar.problems.toy import VARIANTS, _toy_cy
+from scipar.problems.toy import VARIANTS, _toy_cy, spellings
 
 
-def overwrite(n):
-    out = 0
-    for m in range(n):
-        for l in range(m):
-            for j in range(l):
-                for i in range(j):
-                    i = i + 4
-                    out = i ** (1 / 2)
-                    out = out**2.0
-    return out
-
-
-def accumulate(n):
-    out = 0.0
-    for m in range(n):
-        for l in range(m):
-            for j in range(l):
-                for i in range(j):
-                    out += (i + 4) ** 0.5
-    return out
-
-
-PYTHON = {"overwrite": overwrite, "accumulate": accumulate}
+# Pure Python, two spellings of the same arithmetic (spellings.py: why they differ on a
+# free-threaded CPython).
+PYTHON, PYTHON_LOCAL = spellings.WORKSHOP, spellings.LOCAL_SQRT
+overwrite, accumulate = spellings.overwrite, spellings.accumulate
 CYTHON = {"overwrite": _toy_cy.overwrite, "accumulate": _toy_cy.accumulate}
 
 
