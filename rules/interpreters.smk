@@ -1,4 +1,4 @@
-# Timing jobs under a free-threaded CPython (README, "Free-threaded Python"): its GIL
+# Timing jobs under a free-threaded CPython (docs/free-threading.md): its GIL
 # off (interpreter "free-threaded") and on (PYTHON_GIL=1, "free-threaded-gil"). Only
 # the timing jobs run there; Snakemake, the tables and the figures stay on the default
 # interpreter.

@@ -1,5 +1,4 @@
-# A timing job runs as rounds, each a fresh process at another moment of the run (README,
-# "Method"), merged into the job's CSV.
+# A timing job runs as rounds, each a fresh process at another moment of the run (docs/method.md), merged into the job's CSV.
 rule time_round:
     input:
         unpack(timing_inputs),

@@ -45,6 +45,20 @@ def read_text(path, error, what="file", limit=1 << 20):
 def safe_text(text, limit):
     """Text from outside scipar's code (a file's contents, a record) as inert text: only
     letters, digits and . / _ - @ + , = and spaces kept (every other character becomes
-    ?), at most `limit` characters, cut with a note."""
+    ?), no leading = + - @, at most `limit` characters, cut with a note."""
     text = re.sub(r"[^\w./@+,= -]", "?", str(text))
+    text = re.sub(r"^[=+@-]+", "", text)  # a spreadsheet would read a leading = + - @ as a formula
     return text if len(text) <= limit else text[:limit] + f"... (cut at {limit} characters)"
+
+
+# A table scipar reads is its own: far below this. More is not a table of scipar's.
+MAX_TABLE_BYTES = 1 << 30
+
+
+def read_table(path, error=ValueError):
+    """Read a scipar CSV, a regular file of bounded size (else `error` naming it): empty
+    cells are missing values, "NA" or "nan" are not special."""
+    import pandas as pd  # here: a round's process reads no table
+
+    with open_regular(path, error, "table", MAX_TABLE_BYTES) as f:
+        return pd.read_csv(f, keep_default_na=False, na_values=[""], encoding="utf-8")

@@ -4,7 +4,7 @@ from scipar.workflow.script import start
 
 start(snakemake)
 
-from scipar.measure.job import write_reference  # noqa: E402
+from scipar.workflow.job import write_reference  # noqa: E402
 
 w = snakemake.wildcards
 write_reference(w.kind, w.problem, snakemake.input, snakemake.output[0])

@@ -153,4 +153,4 @@ def test_implementations_are_registered_with_traits():
     impls = scipar.implementations()
     assert {"python", "mapreduce", "numba-workshop", "numba-signature", "numba", "numpy", "cython", "reference"} <= set(impls)
     assert not impls["python"].compiled and impls["cython"].releases_gil and impls["numba"].parallel_inside
-    assert set(scipar.implementations("toy")) == {"python", "cython", "numba-gil", "numba-nogil"}
+    assert set(scipar.implementations("toy")) == {"python", "python-local", "cython", "numba-gil", "numba-nogil"}

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from scipar.measure.job import CSV_VERSION, write_csv_atomically
+from scipar.workflow.job import CSV_VERSION, write_csv_atomically
 from scipar.report.compare import CompareError, Run, compare, markdown, verdict, write
 from test_trust import STRONG, timings_of
 

@@ -1,4 +1,4 @@
-"""Free-threaded Python (README, "Free-threaded Python"): interpreters as configuration,
+"""Free-threaded Python (docs/free-threading.md): interpreters as configuration,
 the GIL check of every job, and the study end to end.
 
 The tests marked `needs_free_threaded` run a free-threaded CPython named by
@@ -134,14 +134,18 @@ def test_the_study_runs_under_three_interpreters_and_says_whether_the_workshop_h
     # Numba has no wheel for CPython 3.13t: its implementation is left out, and why said.
     left_out = facts["left_out"].get("toy", {})
     ran = set(timings[(timings.interpreter == "free-threaded") & (timings.problem_kind == "toy")].impl)
-    assert ran | set(left_out) == {"python", "cython", "numba-nogil"} and not ran & set(left_out)
-    assert {"python", "cython"} <= ran
+    assert ran | set(left_out) == {"python", "python-local", "cython", "numba-nogil"} and not ran & set(left_out)
+    assert {"python", "python-local", "cython"} <= ran
     with open(os.path.join(free_threaded_run, "results/tables/conclusion.md")) as f:
         conclusion = f.read()
     for kind in ("toy", "chamfer"):
         row = next(line for line in conclusion.splitlines() if line.startswith(f"| {kind}: pure Python on 2 threads"))
         assert "free-threaded (GIL off) x" in row and "PYTHON_GIL=1 x" in row and "one thread free-threaded / default" in row
         assert any(f"the workshop's sentence {verdict} there" in row for verdict in ("still holds", "no longer holds", "undecided"))
+    # The toy loop in two spellings, each under each interpreter, and what they say.
+    toy = next(line for line in conclusion.splitlines() if line.startswith("| toy: pure Python on 2 threads"))
+    assert "python free-threaded (GIL off) x" in toy and "python-local free-threaded (GIL off) x" in toy
+    assert "threads contend for its constant" in toy or "the two spellings do not differ beyond their intervals" in toy
     for impl, why in left_out.items():
         assert f"- left out under the free-threaded interpreter: toy {impl}: {why}" in conclusion
     for name in ("freethreading-toy", "freethreading-chamfer"):
@@ -171,3 +175,15 @@ def test_a_job_fails_naming_the_module_that_switched_the_gil_on(free_threaded_ru
     out = subprocess.run([venv_python, "-m", "scipar.workflow.timing", json.dumps(spec)], cwd=free_threaded_run,
                          env=env | dict(PYTHON_GIL="1"), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and pd.read_csv(output).gil_enabled.all()
+
+
+@pytest.mark.parametrize("interpreter", ["default", "free-threaded"])
+def test_the_contention_diagnostic_runs_its_three_spellings_and_checks_them(interpreter):
+    python = sys.executable if interpreter == "default" else needs_free_threaded()
+    script = os.path.join(REPO, "scipar", "problems", "toy", "contention.py")
+    out = subprocess.run([python, "-s", script, "12"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    for variant in ("imported ** 0.5", "imported local sqrt", "__main__ ** 0.5"):
+        assert variant in out.stdout
+    assert "results agree to 1e-12: True" in out.stdout
+    assert ("free-threaded build, GIL off" if interpreter == "free-threaded" else "GIL on") in out.stdout

@@ -174,7 +174,7 @@ def _family(pid):
 def test_sigterm_ends_the_rounds_worker_processes(round_of, tmp_path, target):
     spec, env = round_of
     s = spec("forever", "processes", 2)
-    code = f"import json, sys; from scipar.workflow.supervise import supervise; supervise(json.loads(sys.argv[1]))"
+    code = "import json, sys; from scipar.workflow.supervise import supervise; supervise(json.loads(sys.argv[1]))"
     job = subprocess.Popen([sys.executable, "-c", code, __import__("json").dumps(s)], env=env, cwd=TESTS,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from scipar.measure.job import MEASURED, time_job, write_reference
+from scipar.workflow.job import MEASURED, time_job, write_reference
 from scipar.measure.sampling import Sampling, calibrate, measure
 from scipar.problems import VerificationError, get_problem
 from scipar.problems.chamfer.datasets import DatasetError

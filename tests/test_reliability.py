@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from scipar.atomic import atomic_path
-from scipar.measure.job import time_job, write_csv_atomically
+from scipar.workflow.job import time_job, write_csv_atomically
 from scipar.measure.sampling import Sampling
 from scipar.report.summary import TimingFileError, collect
 from scipar.workflow.plan import Job, timing_path
@@ -169,7 +169,7 @@ def test_every_kind_of_damage_is_a_dataset_error_naming_the_file(tmp_path, damag
 
 
 def test_a_truncated_reference_and_a_wrong_dataset_are_named(tmp_path):
-    from scipar.measure.job import load_reference, write_reference
+    from scipar.workflow.job import load_reference, write_reference
     from scipar.npz import DatasetError
 
     inputs = make_inputs(tmp_path, "chamfer", "L6-12-1_R5-12-2")

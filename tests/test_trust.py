@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from scipar.measure import stats
-from scipar.measure.job import time_job, write_csv_atomically
-from scipar.measure.layers import pin_threads, user_environment
+from scipar.workflow.job import time_job, write_csv_atomically
+from scipar.measure.layers import user_environment
 from scipar.measure.sampling import Sampling
 from scipar.problems import Implementation, registry
 from scipar.problems.toy import closed_form

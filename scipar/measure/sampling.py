@@ -5,7 +5,7 @@ Process start (memory layout, JIT code placement) and the minute a process runs 
 move a median by more than one process's samples spread; only samples from several
 processes, minutes apart, show it (asv's rounds, pyperf's processes). The workflow runs
 each timing job as `processes` round jobs, every cell's first round before any cell's
-second (rules/timing.smk), and merges their rows (scipar.measure.job.merge_rounds).
+second (rules/timing.smk), and merges their rows (scipar.workflow.job.merge_rounds).
 
 In each round (`measure`):
 1. Warm up: one untimed call (JIT compilation, pool start, first touch), checked.
@@ -19,7 +19,7 @@ In each round (`measure`):
 The interval of the merged samples (scipar.measure.stats) is what the summary reports;
 a cell whose interval is wider than ±`target_ci` is flagged. Every sample also records
 what the rest of the machine did meanwhile (scipar.measure.noise). The result is a tidy
-table, one row per timed sample, times per call (README, "CSV columns").
+table, one row per timed sample, times per call (docs/workflow.md, "CSV columns").
 """
 
 import math

@@ -129,6 +129,14 @@ def ratio_ci(*pairs, seed=0, rerun=True):
     return _interval(point, *_combined(terms), rerun=rerun)
 
 
+def too_good(value, low):
+    """The flag of an efficiency above 1, with its likely cause, or ""."""
+    if not value > 1:
+        return ""
+    cause = "noise: its interval reaches 1" if low <= 1 else "cache effects or frequency scaling: its whole interval is above 1"
+    return f"too good: efficiency {value:.2f} > 1, likely {cause}"
+
+
 def processes(values):
     """How many processes the samples came from."""
     return len(groups(values))

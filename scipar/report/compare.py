@@ -31,7 +31,7 @@ from scipar.files import open_regular
 from scipar.measure.stats import ratio_ci
 from scipar.report import plausible
 from scipar.report.escape import markdown as text
-from scipar.report.cells import cell_label, fmt, with_ci
+from scipar.report.cells import cell_label, with_ci
 from scipar.report.summary import CELL, TimingFileError, add_scaling, check_timings, process_samples, summarise
 
 MARGIN = 0.05

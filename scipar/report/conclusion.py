@@ -135,7 +135,7 @@ def headline_rst(rows, sentence):
 def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
     lines = ["# Conclusion", "",
              f"Columns marked `(printed)` are the numbers printed by the {workshop.SOURCE}; everything else "
-             "was measured in this run. Brackets hold 95 % intervals of what a rerun would give (README, 'Method'); "
+             "was measured in this run. Brackets hold 95 % intervals of what a rerun would give (docs/method.md); "
              "a number marked (flagged) comes from a flagged cell (the flags column says which, and why); "
              "speedups are T(1)/T(p) of the "
              "same implementation, never CPU/wall."]

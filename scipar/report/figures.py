@@ -85,6 +85,8 @@ def speedup_over(cells, baseline):
     cells["y"] = cells.problem.map(base.wall_median_s) / cells.wall_median_s
     cells["low"] = cells.problem.map(base.wall_ci_low_s) / cells.wall_ci_high_s
     cells["high"] = cells.problem.map(base.wall_ci_high_s) / cells.wall_ci_low_s
+    itself = cells.impl == baseline  # T(baseline) / T(baseline) of the same samples: exactly 1
+    cells.loc[itself, ["y", "low", "high"]] = 1.0
     # A speedup over the baseline is as trustworthy as both cells.
     own, theirs = cells["flags"].fillna(""), cells.problem.map(base["flags"].fillna("")).fillna("")
     cells["speedup_flags"] = [("; ".join(f for f in (a, b and f"{baseline}: {b}") if f)) if impl != baseline else a
@@ -151,6 +153,13 @@ def _scaling_panels(cells, panels, title, paths, extra=()):
     cells = cells[cells.groupby(["problem", "impl", "backend"]).workers.transform("nunique") > 1].copy()
     cells["configuration"] = _label(cells)
     problems = sorted(cells.problem.unique())
+    if not problems:  # one worker count only (--cores 1): nothing scales; say so, do not fail the run
+        fig, ax = plt.subplots(figsize=(7, 3))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{title}\n\nevery configuration ran at one worker count only:\nno scaling to draw "
+                "(per-call times: results/tables/summary.csv)", ha="center", va="center")
+        save(fig, paths)
+        return
     rows = len(panels) + len(extra)
     fig, axes = plt.subplots(rows, len(problems), figsize=(6 * len(problems) + 3, 4.5 * rows),
                              squeeze=False, layout="constrained")
@@ -239,17 +248,6 @@ def size_figure(cells, paths, baseline=None):
               title="Speedup at fixed workers")
     fig.suptitle(_title(cells, "size sweep, fixed workers and growing instances"))
     save(fig, paths)
-
-
-def problem_figure(L, R, title, path):
-    fig = plt.figure(figsize=(10, 5))
-    for k, (clusters, name) in enumerate(((L, "L"), (R, "R"))):
-        ax = fig.add_subplot(1, 2, k + 1, projection="3d")
-        colours = np.repeat(np.arange(len(clusters)), clusters.sizes)
-        ax.scatter(*clusters.points.T, c=colours, cmap="tab20", s=2, alpha=0.6)
-        ax.set(title=f"{name}: {len(clusters)} clusters, {clusters.n_points} points", xlabel="x", ylabel="y", zlabel="z")
-    fig.suptitle(title)
-    save(fig, [path])
 
 
 def interpreters_figure(cells, paths, baseline=None):

@@ -63,25 +63,51 @@ def verdict(row):
     return f"undecided (x{fmt(row.speedup)} on {row.workers}, interval reaches {HELPS})"
 
 
+# The pure-Python implementations of a problem, each spelling of its loop (toy: the
+# workshop's ** 0.5 and one with no object shared in the hot loop; spellings.py).
+PURE_PYTHON = ("python", "python-local")
+
+
+def _holds(free):
+    return ("not measured" if free is None else "no longer holds" if free.speedup_ci_low > HELPS else
+            "still holds" if free.speedup_ci_high < HELPS else "undecided")
+
+
+def _why(by_impl):
+    """What the two spellings' free-threaded speedups say, in words, where both ran."""
+    shared, local = (by_impl.get(impl, {}).get(FREE_THREADED) for impl in PURE_PYTHON)
+    if shared is None or local is None:
+        return ""
+    if local.speedup_ci_low > shared.speedup_ci_high:
+        return (f"; pure Python scales x{fmt(local.speedup)} on free-threaded CPython when its hot loop shares no "
+                f"object between threads, the workshop's (i + 4) to the power 0.5 in imported code only "
+                f"x{fmt(shared.speedup)}: "
+                "threads contend for its constant's reference count (python -m scipar.problems.toy.contention "
+                "measures it)")
+    return "; the two spellings do not differ beyond their intervals here"
+
+
 def headline_rows(table):
-    """The conclusion's rows: for each problem's pure-Python implementation, the
-    threads' speedup under each interpreter, beside the workshop's sentence."""
+    """The conclusion's rows: for each problem, its pure-Python implementations' threads
+    speedup under each interpreter, beside the workshop's sentence, and what the two
+    spellings of the toy loop say."""
     rows = []
     if table.empty:
         return rows
-    for (kind, instance), group in table[table.impl == "python"].groupby(["problem_kind", "problem"], sort=False):
-        by = {r.interpreter: r for r in group.itertuples()}
-        speedups = "; ".join(marked(f"{LABELS[i]} x{with_ci(r.speedup, r.speedup_ci_low, r.speedup_ci_high)}", r.flags)
-                             for i, r in by.items())
-        free = by.get(FREE_THREADED)
-        holds = ("not measured" if free is None else
-                 "no longer holds" if free.speedup_ci_low > HELPS else
-                 "still holds" if free.speedup_ci_high < HELPS else "undecided")
+    pure = table[table.impl.isin(PURE_PYTHON)]
+    for (kind, instance), group in pure.groupby(["problem_kind", "problem"], sort=False):
+        by_impl = {impl: {r.interpreter: r for r in part.itertuples()} for impl, part in group.groupby("impl", sort=False)}
+        speedups = "; ".join(
+            marked(f"{impl if len(by_impl) > 1 else ''} {LABELS[i]} x{with_ci(r.speedup, r.speedup_ci_low, r.speedup_ci_high)}".strip(),
+                   r.flags)
+            for impl, by in by_impl.items() for i, r in by.items())
+        free = by_impl.get("python", {}).get(FREE_THREADED)
+        holds = _holds(by_impl.get("python-local", {}).get(FREE_THREADED) or free)
         cost = "" if free is None else (f"; one thread free-threaded / default: x"
                                         f"{with_ci(free.one_thread_vs_default, free.one_thread_vs_default_ci_low, free.one_thread_vs_default_ci_high)}")
         rows.append((f"{kind}: pure Python on {group.workers.iloc[0]} threads, free-threaded CPython "
                      f"(the workshop's sentence {holds} there)",
-                     speedups, joined(*(r.flags.split("; ") for r in group.itertuples() if r.flags)),
+                     speedups + _why(by_impl), joined(*(r.flags.split("; ") for r in group.itertuples() if r.flags)),
                      f"T(1)/T(p), threads, {instance}{cost}", f"{WORKSHOP_GIL} (CPython 3.6, GIL)", ""))
     return rows
 

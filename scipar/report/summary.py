@@ -29,9 +29,9 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from scipar.files import open_regular
+from scipar import files
 from scipar.measure.journal import UNCHECKED
-from scipar.measure.stats import median_ci, ratio_ci
+from scipar.measure.stats import median_ci, ratio_ci, too_good
 from scipar.report import plausible
 from scipar.workflow.plan import job_of
 
@@ -44,19 +44,13 @@ BUSY_STEAL = 0.05
 TICK_S = 0.01  # the period of Linux's CPU time counters (USER_HZ = 100)
 
 
-# A table scipar reads is its own: far below this. More is not a table of scipar's.
-MAX_TABLE_BYTES = 1 << 30
-
-
 class TimingFileError(ValueError):
     """A timing CSV that is empty, truncated, garbled or not the job its path names."""
 
 
-def read_table(path, error=TimingFileError):
-    """Read a scipar CSV, a regular file of bounded size (else `error` naming it): empty
-    cells are missing values, "NA" or "nan" are not special."""
-    with open_regular(path, error, "table", MAX_TABLE_BYTES) as f:
-        return pd.read_csv(f, keep_default_na=False, na_values=[""], encoding="utf-8")
+def read_table(path):
+    """Read a scipar CSV (scipar.files.read_table); TimingFileError names a bad one."""
+    return files.read_table(path, TimingFileError)
 
 
 # What every timing CSV holds, and the columns that must be numbers in every row.
@@ -213,14 +207,6 @@ def summarise(timings):
     summary["flags"] = ["; ".join(_job_flags(r) + plausible.cell_flags(r, cell))
                         for r, (_, cell) in zip(summary.to_dict("records"), timings.groupby(CELL, sort=True))]
     return summary
-
-
-def too_good(value, low):
-    """The flag of an efficiency above 1, with its likely cause, or ""."""
-    if not value > 1:
-        return ""
-    cause = "noise: its interval reaches 1" if low <= 1 else "cache effects or frequency scaling: its whole interval is above 1"
-    return f"too good: efficiency {value:.2f} > 1, likely {cause}"
 
 
 def add_scaling(summary, timings):

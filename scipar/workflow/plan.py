@@ -1,7 +1,7 @@
 """From a config to the list of timing jobs, and from a path back to a job.
 
 Paths encode the whole configuration of a job, so that any one file can be requested
-on its own (README, "Paths"):
+on its own (docs/workflow.md, "Paths"):
     results/data/{problem_kind}/{dataset}                               one dataset file
     results/reference/{problem_kind}/{problem}.npz                      an instance's reference
     results/timings/{study}/{problem}/{impl}/{backend}-w{workers}.csv   one timing job
@@ -131,7 +131,7 @@ def worker_counts(spec, cores):
 
     `auto` is 1, 2, 4, ... up to `cores`, plus `cores` itself when it is not a power
     of two; `max` in a list is `cores`. `cores` is what the study may use: the cores
-    Snakemake was given, bounded by the config's max_workers (README, "Workers").
+    Snakemake was given, bounded by the config's max_workers (docs/workflow.md, "Workers").
     """
     if cores is None and (spec == "auto" or "max" in spec):
         raise ValueError("workers 'auto' and 'max' need the number of cores")

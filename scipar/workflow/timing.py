@@ -44,7 +44,7 @@ def run(spec):
     if environment:
         print(f"environment: {environment}")
 
-    from scipar.measure.job import time_round, write_csv_atomically
+    from scipar.workflow.job import time_round, write_csv_atomically
     from scipar.measure.sampling import Sampling
     from scipar.workflow.plan import Job
 
@@ -60,10 +60,10 @@ def run(spec):
 
 
 def merge(round_paths, output):
-    """The job's CSV from its rounds' CSVs (scipar.measure.job.merge_rounds); what was
+    """The job's CSV from its rounds' CSVs (scipar.workflow.job.merge_rounds); what was
     merged, to stdout (the rule's log)."""
-    from scipar.measure.job import merge_rounds, write_csv_atomically
-    from scipar.report.summary import read_table
+    from scipar.workflow.job import merge_rounds, write_csv_atomically
+    from scipar.files import read_table
 
     table = merge_rounds([read_table(path) for path in round_paths])
     write_csv_atomically(table, output)

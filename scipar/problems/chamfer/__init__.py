@@ -122,9 +122,9 @@ class Chamfer(Problem):
         return merge_rows(parts)
 
     def picture(self, data, title, path):
-        from scipar.report.figures import problem_figure
+        from scipar.problems.chamfer.picture import draw
 
-        problem_figure(*data, title, path)
+        draw(*data, title, path)
 
 
 CHAMFER = Chamfer()
@@ -134,7 +134,7 @@ PROBLEMS = [CHAMFER]
 _PY = "scipar.problems.chamfer.python_kernels"
 _NB = "scipar.problems.chamfer.numba_kernels"
 _CY = "scipar.problems.chamfer._chamfer_cy"
-# The compiler comparison gives Numba exactly the Cython kernel's permissions (README,
+# The compiler comparison gives Numba exactly the Cython kernel's permissions (docs/performance.md,
 # "Build flags"): no NaN, no infinities, no signed zeros, fused multiply-add; no
 # reassociation, so every sum is in order and both give the same answers.
 NUMBA_FASTMATH = {"nnan", "ninf", "nsz", "contract"}

@@ -11,7 +11,7 @@ permissions as the Cython kernel (NUMBA_FASTMATH).
 Numba cannot match one thing: LLVM vectorises a floating-point minimum only in a
 function marked "no-nans-fp-math", an attribute Numba does not set (numba issue #5139),
 so with equal flags this kernel's minimum stays scalar where gcc's is vectorised; the
-README's compiler comparison gives the measured cost.
+compiler comparison in docs/performance.md gives the measured cost.
 """
 
 import numba

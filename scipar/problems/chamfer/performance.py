@@ -27,7 +27,7 @@ from scipar.problems.chamfer.solve import chamfer_matrix, check_solution, neares
 from scipar.problems.chamfer.datasets import ClusterSet, gen_clusters
 from scipar.measure.provenance import provenance
 from scipar.measure.stats import bootstrap_median_ci, bootstrap_ratio_ci
-from scipar.report.summary import too_good
+from scipar.measure.stats import too_good
 from scipar.problems.toy.kernels import toy_kernel
 
 C_FLAGS = ["-O3", "-march=native", "-ffast-math", "-shared", "-fPIC"]

@@ -34,6 +34,7 @@ CALLS, BEST_OF = 8, 3
 
 
 def accumulate_main(n):
+    # spellings.accumulate, written again on purpose: the same spelling, defined in __main__.
     out = 0.0
     for m in range(n):
         for l in range(m):

@@ -6,7 +6,7 @@ every other type times one solve, spread over the workers as the backend says. A
 samples in rounds, each a fresh process (scipar.measure.sampling): `time_round` is
 one, `merge_rounds` makes the job's table of them, and `time_job` does both in this
 process. The result is a tidy table, one row per timed sample, times per call of the
-job (README, "CSV columns").
+job (docs/workflow.md, "CSV columns").
 """
 
 import sys
