@@ -37,7 +37,8 @@ from scipar.report.summary import CELL, TimingFileError, add_scaling, check_timi
 MARGIN = 0.05
 VERDICTS = ["faster", "slower", "no change", "inconclusive"]
 # Where two runs can differ in ways that explain a change.
-PROVENANCE = (plausible.PROVENANCE + plausible.SOFTWARE + ["python_build", "gil_enabled", "build_flags", "governor"]
+PROVENANCE = (plausible.PROVENANCE + plausible.SOFTWARE + ["python_build", "gil_enabled", "build_flags", "governor", "snakemake_threads",
+                                                           "cpus_allowed"]
               + plausible.SAMPLING + ["csv_version"])
 COLUMNS = ["quantity"] + CELL + [f"{run}_{k}" for run in ("base", "new") for k in
                                  ("value", "ci_low", "ci_high", "processes", "samples", "flags")] + [
