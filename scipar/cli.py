@@ -20,7 +20,7 @@ def parser():
     commands = main.add_subparsers(dest="command", required=True)
     compare = commands.add_parser(
         "compare", help="compare two runs cell by cell",
-        description="Compare two scipar runs cell by cell: NEW / BASE per-call times and speedups, with 95 %% "
+        description="Compare two scipar runs cell by cell: NEW / BASE per-call times and speedups, with 95 % "
                     "intervals and a verdict (faster, slower, no change, inconclusive), the cells of one run only, "
                     "and what differs between the runs' machines, software and settings.")
     compare.add_argument("base", metavar="BASE", help="a results folder, a checkout, or its tables/timings.csv")

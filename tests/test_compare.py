@@ -152,7 +152,7 @@ def test_the_command_prints_and_writes_the_comparison(tmp_path):
     done = subprocess.run([sys.executable, "-m", "scipar", "compare", base, new, "--margin", "0.03", "--out", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "2 cells in both runs: 0 faster, 1 slower, 1 no change, 0 inconclusive" in done.stdout
+    assert "2 cells in both runs, per-call times: 0 faster, 1 slower, 1 no change, 0 inconclusive" in done.stdout
     assert "+-3%" in done.stdout
     assert sorted(os.listdir(out)) == ["compare.csv", "compare.md", "compare.png", "compare.svg"]
     bad = subprocess.run([sys.executable, "-m", "scipar", "compare", base, new, "--margin", "5"],

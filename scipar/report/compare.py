@@ -53,7 +53,7 @@ def timings_path(path):
     """The timings.csv of a results folder, of a checkout (its results/), or the file named."""
     path = os.fspath(path)
     if not os.path.isdir(path):
-        open_regular(path, CompareError, "run's timings").close()  # names a FIFO, a device, a missing file
+        open_regular(path, CompareError, "timings file").close()  # names a FIFO, a device, a missing file
         return path
     for candidate in (os.path.join(path, "tables", "timings.csv"), os.path.join(path, "results", "tables", "timings.csv")):
         if os.path.exists(candidate):
@@ -86,6 +86,10 @@ class Run:
         except TimingFileError as err:
             raise CompareError(str(err)) from None
         versions = set(self.timings["csv_version"]) if "csv_version" in self.timings.columns else {1}
+        if any(v != v for v in versions):  # NaN: a row cut short before its last columns
+            raise CompareError(f"{self.path}: a row without its csv_version (cut short: truncated?); rebuild it "
+                               "(snakemake --cores N --force results/tables/timings.csv)")
+        versions = {int(v) for v in versions}
         if len(versions) > 1:
             raise CompareError(f"{self.path}: holds timing CSVs of several scipar CSV versions ({sorted(versions)}): "
                                "rerun its timing jobs with one scipar")
@@ -184,7 +188,7 @@ def compare(base, new, margin=MARGIN):
                    flagged=int(timed.flagged.sum()))
     only = ([("BASE", cell_label(r)) for k, r in base.cells.items() if k not in new.cells]
             + [("NEW", cell_label(r)) for k, r in new.cells.items() if k not in base.cells])
-    return dict(cells=cells, only=only, overall=overall, provenance=_provenance_differences(base, new),
+    return dict(cells=cells, only=only, overall=overall, provenance=_provenance_differences(base, new, common),
                 margin=margin, base=base.path, new=new.path,
                 scaling=pd.concat([base.scaling("BASE"), new.scaling("NEW")], ignore_index=True))
 
@@ -192,11 +196,17 @@ def compare(base, new, margin=MARGIN):
 def _values(timings, column):
     if column not in timings.columns:
         return "(not recorded)"
-    return ", ".join(sorted(dict.fromkeys(str(v) for v in timings[column])))
+    return ", ".join(sorted(dict.fromkeys("(none)" if v != v or v == "" else str(v) for v in timings[column])))
 
 
-def _provenance_differences(base, new):
-    pairs = [(c, _values(base.timings, c), _values(new.timings, c)) for c in PROVENANCE]
+def _provenance_differences(base, new, common):
+    """What differs between the rows of the cells both runs have (a cell of one run only
+    would show its own build flags as a difference)."""
+    def matched(run):
+        keys = run.timings[CELL].apply(tuple, axis=1)
+        return run.timings[keys.isin(set(common))]
+
+    pairs = [(c, _values(matched(base), c), _values(matched(new), c)) for c in PROVENANCE]
     return [p for p in pairs if p[1] != p[2]]
 
 
@@ -218,15 +228,21 @@ def markdown(result):
              "verdict marked (flagged) comes from a flagged cell: the flags columns name its flags, compare.csv "
              "holds them in full."]
     counts = cells[cells.quantity == "per-call time"].verdict.value_counts()
+    speedups = cells[cells.quantity == "speedup"].verdict.value_counts()
     lines += ["", "## Summary", "",
-              f"{overall['cells']} cells in both runs: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)
-              + f"; {overall['flagged']} of them flagged in one run or both.", "",
+              f"{overall['cells']} cells in both runs, per-call times: " + ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)
+              + f"; {overall['flagged']} of them flagged in one run or both. Speedups of cells at more than one worker "
+              "in both runs: " + (", ".join(f"{n} {v}" for v, n in speedups.items()) or "none") + ".", "",
+              "Each verdict is a 95 % test: among many unchanged cells, a few in a hundred are called faster or "
+              "slower by chance; a change that matters shows in the cells that share its code, and again on a rerun.",
+              "",
               f"Geometric mean of the per-call time ratios: {with_ci(*overall['ratio'])}, {overall['verdict']}"
               + (f" (flagged: {overall['flagged']} of its cells are)" if overall["flagged"] else "")
               + ". It treats the cells as independent: a slowdown of the whole machine moves them all."]
     for quantity, title in (("per-call time", "Per-call time"), ("speedup", "Speedup T(1)/T(p)")):
         part = cells[cells.quantity == quantity].sort_values("ratio")
         if part.empty:
+            lines += ["", f"## {title}", "", "(none: no cell ran at more than one worker in both runs)"]
             continue
         table = pd.DataFrame({
             "cell": [text(cell_label(r)) for r in part.to_dict("records")],

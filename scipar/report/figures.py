@@ -310,7 +310,7 @@ def _ratio_panel(ax, rows, margin, what):
 
     rows = rows.sort_values("ratio").reset_index(drop=True)
     y = np.arange(len(rows))
-    ax.axvspan(1 / (1 + margin), 1 + margin, color="grey", alpha=0.15, label=f"within +-{margin:.0%}: no change")
+    ax.axvspan(1 / (1 + margin), 1 + margin, color="tab:blue", alpha=0.2, label=f"within +-{margin:.0%}: no change")
     ax.axvline(1, color="k", lw=1)
     for verdict, part in rows.groupby("verdict"):
         ax.errorbar(part.ratio, part.index, xerr=[part.ratio - part.ratio_ci_low, part.ratio_ci_high - part.ratio],
@@ -325,7 +325,7 @@ def _ratio_panel(ax, rows, margin, what):
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set(xlabel=f"{what}: NEW / BASE (95 % interval)", ylim=(-1, len(rows)))
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)  # below: it hid points
 
 
 def compare_figure(result, paths):
