@@ -97,7 +97,9 @@ def timed_jobs(studies=None):
     jobs = [job for job in JOBS if studies is None or job.study in studies]
     if all(job.interpreter == interpreters.DEFAULT for job in jobs):
         return jobs
-    with open(checkpoints.free_threaded_environment.get().output.facts, encoding="utf-8") as f:
+    with open(
+        checkpoints.free_threaded_environment.get().output.facts, encoding="utf-8"
+    ) as f:
         return plan.without_left_out(config, jobs, json.load(f)["left_out"])
 
 
