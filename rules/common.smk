@@ -1,3 +1,4 @@
+import functools
 import json
 import os
 import sys
@@ -5,7 +6,9 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
-from scipar.problems import get_problem, problems
+from scipar.problems import get_implementation, get_problem, problems
+from scipar.problems.fingerprint import implementation_digest
+from scipar.problems.registry import PLUGIN_PATH
 from scipar.workflow import interpreters, plan
 from scipar.workflow.config import check_config, check_workers
 from scipar.report import workshop_figures
@@ -26,13 +29,26 @@ try:
 except WorkflowError:  # no --cores: a cluster profile, or --report without --cores
     CORES = None
 
+# A config's plug-ins are found in the folder the workflow runs in and beside the
+# config file, without PYTHONPATH; every job inherits this (scipar.problems.registry).
+os.environ[PLUGIN_PATH] = os.pathsep.join(
+    dict.fromkeys(
+        [os.getcwd()]
+        + [os.path.dirname(os.path.abspath(f)) for f in workflow.configfiles]
+        + [f for f in os.environ.get(PLUGIN_PATH, "").split(os.pathsep) if f]
+    )
+)
+
 # Fail before any job runs, naming the key at fault.
 check_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
 WORKER_LIMIT, notes = check_workers(config, CORES, usable_cpus())
 for note in notes:
     logger.warning(f"scipar: {note}")
 
-JOBS = plan.timing_jobs(config, WORKER_LIMIT)
+PLAN_NOTES = []
+JOBS = plan.timing_jobs(config, WORKER_LIMIT, PLAN_NOTES)
+for note in PLAN_NOTES:
+    logger.warning(f"scipar: {note}")
 # Studies that need an interpreter the config does not name are not planned; the
 # conclusion says how to get one.
 UNPLANNED = interpreters.unplanned_studies(config)
@@ -76,6 +92,21 @@ def wildcard_job(wildcards):
         int(wildcards.workers),
         wildcards.get("interpreter", interpreters.DEFAULT),
     )
+
+
+@functools.cache
+def _digest(kind, impl):
+    return implementation_digest(get_implementation(impl, kind))
+
+
+def implementation_code(wildcards):
+    """A digest of the job's implementation's source (scipar.problems.fingerprint): a
+    parameter of the timing rules, so that Snakemake reruns the jobs of an implementation
+    whose code changed, and no other."""
+    job = plan.job_of(f"{wildcards.job}.csv") if "job" in wildcards.keys() else wildcard_job(wildcards)
+    if job is None or job.study not in STUDIES:
+        return ""
+    return _digest(config["studies"][job.study]["problem"], job.impl)
 
 
 def timing_inputs(wildcards):

@@ -96,7 +96,7 @@ rule conclusion:
         unpack(lambda w: {"facts": interpreters.FACTS} if free_threaded_impls() else {}),
         summary="results/tables/summary.csv",
         timings="results/tables/timings.csv",
-        front_page="report/workflow.rst",
+        front_page=FRONT_PAGE_TEMPLATE,
     output:
         csv=report(
             "results/tables/conclusion.csv",

@@ -19,6 +19,7 @@ rule time_round:
         slurm_extra=timed_slurm_extra,
     params:
         spec=timing_spec,
+        code=implementation_code,
     script:
         "../scripts/time_job.py"
 
@@ -34,6 +35,8 @@ rule time:
         "results/timings/{job}.csv",
     log:
         "logs/timings/{job}.log",
+    params:
+        code=implementation_code,
     conda:
         "../envs/scipar.yaml"
     script:

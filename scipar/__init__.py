@@ -13,6 +13,8 @@ _EXPORTS = {
     "Implementation": "scipar.problems",
     "VerificationError": "scipar.problems",
     "PluginError": "scipar.problems",
+    "declare": "scipar.problems",
+    "Split": "scipar.problems",
     "get_problem": "scipar.problems",
     "problems": "scipar.problems",
     "implementations": "scipar.problems",

@@ -111,14 +111,13 @@ QUICK = ["--config", "repeats=3", "min_sample_s=0.01", "max_job_s=2"]
 
 def test_the_example_plugin_runs_every_study_through_the_workflow(tmp_path):
     workdir, examples = plugin_workflow(tmp_path)
-    run_with(workdir, examples, "--cores", "2", "--configfile", "examples/pairhist/config.yaml", *QUICK)
-    with open(os.path.join(REPO, "examples", "pairhist", "config.yaml")) as f:
+    run_with(workdir, "", "--cores", "2", "--configfile", "examples/pairhist/all-studies.yaml", *QUICK)
+    with open(os.path.join(REPO, "examples", "pairhist", "all-studies.yaml")) as f:
         studies = yaml.safe_load(f)["studies"]
     timings = pd.read_csv(os.path.join(workdir, "results/tables/timings.csv"))
     assert set(timings.study_type) == {"sequential", "gil", "strong", "weak", "size"}
     assert (timings.problem_kind == "pairhist").all() and timings.verified.all()
     assert (timings.work == timings.calls * timings.points * (timings.points - 1) // 2).all()
-    assert os.listdir(os.path.join(workdir, "results/data/pairhist"))  # its dataset files, made by the data rule
     weak = timings[timings.study_type == "weak"].groupby("workers").points.first()
     assert weak[2] == round(weak[1] * 2**0.5)
     for study in studies:
@@ -137,22 +136,22 @@ def test_scipar_itself_does_not_know_the_example():
 
 def test_a_plugin_implementation_with_a_wrong_answer_fails_its_job_naming_it(tmp_path):
     workdir, examples = plugin_workflow(tmp_path)
-    write_plugin(tmp_path / "examples", "plug_wrong", """
+    write_plugin(tmp_path / "examples" / "pairhist", "plug_wrong", """
         import numpy as np
         from scipar import Implementation
 
-        def off_by_one_bin(points, bins, start, stop):
-            from pairhist.kernels import numpy_rows
-            return np.roll(numpy_rows(points, bins, start, stop), 1)
+        def off_by_one_bin(points, bins, rows):
+            from pairhist_kernels import numpy_rows
+            return np.roll(numpy_rows(points, bins, rows), 1)
 
         IMPLEMENTATIONS = [Implementation("rolled", "pairhist", True, False, False, "a bug", off_by_one_bin)]
     """)
     config = dict(plugins=["pairhist", "plug_wrong"], repeats=3, seeds=[0], studies=dict(
         mine=dict(type="sequential", problem="pairhist", impls=["numpy", "rolled"],
                   instances=[dict(points=200, bins=8, seed=0)])))
-    with open(os.path.join(workdir, "config", "wrong.yaml"), "w") as f:
+    with open(os.path.join(examples, "pairhist", "wrong.yaml"), "w") as f:
         yaml.safe_dump(config, f)
-    out = run_with(workdir, examples, "--cores", "2", "--configfile", "config/wrong.yaml", "--keep-going", check=False)
+    out = run_with(workdir, "", "--cores", "2", "--configfile", "examples/pairhist/wrong.yaml", "--keep-going", check=False)
     assert out.returncode != 0
     log = open(os.path.join(workdir, "logs/rounds/mine/points200_bins8_seed0/rolled/serial-w1/round0.log")).read()
     assert "VerificationError" in log and "implementation 'rolled' of problem 'pairhist' gave a wrong answer" in log

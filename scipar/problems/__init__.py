@@ -10,8 +10,9 @@ from scipar.problems.registry import (
     load_plugins,
     problems,
 )
+from scipar.problems.short import Split, declare
 
 __all__ = [
     "Implementation", "Problem", "VerificationError", "PluginError", "get_implementation",
-    "get_problem", "implementations", "load_plugins", "problems",
+    "get_problem", "implementations", "load_plugins", "problems", "Split", "declare",
 ]

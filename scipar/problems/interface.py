@@ -20,6 +20,7 @@ The default `solve` spreads the tasks over threads or processes, or hands the wh
 solve to an implementation that is parallel inside (backend "prange").
 """
 
+import functools
 import importlib
 import re
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ class Implementation:
     # What the compiler may do to floating point (the CSVs' build_flags): Numba's
     # fastmath set, or the C compiler's flags for Cython; empty when nothing is compiled.
     build_flags: str = ""
+    # The backends it may run under; empty: every one that applies (serial; threads and
+    # processes when its problem splits a solve or a study spreads whole solves; prange
+    # when parallel_inside). The plan leaves the others out and says why.
+    backends: tuple = ()
 
     @property
     def kernel(self):
@@ -65,8 +70,11 @@ class Implementation:
 
 
 def _load(target):
-    if not isinstance(target, str):
-        return target
+    return _load_named(target) if isinstance(target, str) else target
+
+
+@functools.cache  # looked up on every call of a kernel: once is enough
+def _load_named(target):
     module, attribute = target.split(":")
     return getattr(importlib.import_module(module), attribute)
 
@@ -163,6 +171,13 @@ class Problem:
         """At most `pieces` independent tasks that make one solve (default: one)."""
         return [None]
 
+    @property
+    def splits(self):
+        """Whether one solve splits into tasks (tasks() is the problem's own): without,
+        threads and processes have one task to run, and strong, weak and size studies
+        plan them not."""
+        return type(self).tasks is not Problem.tasks
+
     def compute(self, impl, data, task, workers=1):
         """One task computed by `impl`, with `workers` threads inside it (prange)."""
         raise NotImplementedError
@@ -176,6 +191,8 @@ class Problem:
     def solve(self, data, impl, backend="serial", workers=1, timer=None):
         """One solve by `impl`, spread over `workers` of `backend`. `timer`, a running
         scipar.Timer, receives the CPU time of worker processes."""
+        if backend == "serial" and workers == 1:  # the fast path: what a serial call costs beyond its kernel
+            return self.combine(data, [self.compute(impl, data, self.tasks(data, 1)[0])])
         check_workers(backend, workers, impl)
         if backend == "prange":
             parts = [self.compute(impl, data, self.tasks(data, 1)[0], workers)]

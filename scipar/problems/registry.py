@@ -7,21 +7,25 @@ own problems are plug-ins like any other. Plug-ins come from three places, in or
 1. scipar's own (BUILTIN);
 2. installed packages, by the entry point group `scipar.plugins`, whose value is the
    module (in pyproject.toml: [project.entry-points."scipar.plugins"] mylab = "mylab.bench");
-3. the config's `plugins: [mylab.bench]`, module paths importable from where
-   Snakemake runs (installed, or on PYTHONPATH).
+3. the config's `plugins: [mylab.bench]`: modules found in the folders of
+   SCIPAR_PLUGIN_PATH (the workflow sets it to the folder it runs in and the config
+   file's folder), installed, or on PYTHONPATH.
 
 A plug-in that cannot be imported, lacks a piece of the interface or registers a
 name twice raises PluginError naming it, before any job runs.
 """
 
 import importlib
+import os
 import re
+import sys
 from importlib import metadata
 
 from scipar.problems.interface import Implementation, Problem
 
 BUILTIN = ("scipar.problems.toy", "scipar.problems.chamfer", "scipar.problems.images")
 ENTRY_POINT_GROUP = "scipar.plugins"
+PLUGIN_PATH = "SCIPAR_PLUGIN_PATH"  # folders searched first for the config's plug-ins
 PROBLEM_NAME = re.compile(r"[a-z][a-z0-9_]*")
 IMPL_NAME = re.compile(r"[a-z][a-z0-9-]*")  # as the {impl} wildcard of the paths
 
@@ -43,9 +47,18 @@ def load_plugins(modules=()):
         _load(module, "scipar")
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         _load(entry.value, f"entry point {entry.name!r} of group {ENTRY_POINT_GROUP}")
+    if modules:
+        _add_plugin_folders()
     for module in modules:
         _load(module, "config key plugins")
     _scanned = True
+
+
+def _add_plugin_folders():
+    """Put SCIPAR_PLUGIN_PATH's folders first on sys.path. scipar is imported by now, so
+    a folder named scipar in them (a clone beside the plug-in) cannot shadow it."""
+    folders = [f for f in os.environ.get(PLUGIN_PATH, "").split(os.pathsep) if f]
+    sys.path[:0] = [f for f in folders if f not in sys.path]
 
 
 def _load(module_name, origin):
@@ -54,8 +67,18 @@ def _load(module_name, origin):
     where = f"plugin {module_name!r} ({origin})"
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name.split(".")[0] and err.name != module_name:
+            raise PluginError(f"{where}: cannot be imported: {type(err).__name__}: {err} (a module it imports: "
+                              "install it in this environment)") from err
+        raise PluginError(f"{where}: no such module in {_searched()}, nor installed: put {module_name.replace('.', '/')}.py "
+                          "(or its package folder) in the folder you run the workflow in or beside the config file, "
+                          "or `pip install -e` the package that holds it") from err
     except Exception as err:  # any error while importing is the plug-in's
         raise PluginError(f"{where}: cannot be imported: {type(err).__name__}: {err}") from err
+    if getattr(module, "__file__", None) is None:
+        raise PluginError(f"{where}: is a folder without __init__.py ({', '.join(module.__path__)}), not a module: "
+                          f"name the module inside it (plugins: [{module_name}.<module>]) or add an __init__.py")
     problems = getattr(module, "PROBLEMS", None)
     impls = getattr(module, "IMPLEMENTATIONS", None)
     if problems is None and impls is None:
@@ -67,11 +90,18 @@ def _load(module_name, origin):
     _LOADED.add(module_name)
 
 
+def _searched():
+    folders = [f for f in os.environ.get(PLUGIN_PATH, "").split(os.pathsep) if f]
+    return ", ".join(folders) if folders else "the current folder or PYTHONPATH"
+
+
 def _register_problem(problem, where):
     if not isinstance(problem, Problem):
         raise PluginError(f"{where}: PROBLEMS holds {problem!r}, not a scipar Problem object")
+    # Methods are the class's; name, work_unit and parameters may be the object's own.
     missing = [piece for piece in Problem.REQUIRED
-               if getattr(type(problem), piece, None) is getattr(Problem, piece, None)]
+               if getattr(type(problem) if callable(getattr(Problem, piece)) else problem, piece, None)
+               is getattr(Problem, piece)]
     if missing:
         raise PluginError(f"{where}: problem {problem.name or type(problem).__name__!r} lacks {', '.join(missing)}")
     if not PROBLEM_NAME.fullmatch(problem.name):

@@ -90,7 +90,8 @@ def write_conclusion(summary_path, timings_path, csv_out, md_out, front_page=Non
     if interpreter_facts:
         with open(interpreter_facts, encoding="utf-8") as f:
             left_out = json.load(f)["left_out"]
-    text = conclusion.conclusion_markdown(table, defects, flagged, conclusion.sampling_facts(timings), headline)
+    text = conclusion.conclusion_markdown(table, defects, flagged, conclusion.sampling_facts(timings), headline,
+                                          own_summary)
     text += "\n".join(interpreters.markdown(threads, left_out, unplanned)) + "\n"
     with atomic_path(csv_out) as tmp:
         table.to_csv(tmp, index=False)

@@ -9,7 +9,7 @@ import pandas as pd
 import tabulate
 
 from scipar.measure.stats import ratio_ci
-from scipar.report import escape, workshop
+from scipar.report import escape, plausible, workshop
 from scipar.report.cells import flags_of, fmt, joined, marked, samples, where, with_ci
 from scipar.report.summary import CELL
 
@@ -19,9 +19,11 @@ def implementation_table(summary, timings, baselines=None):
     time, speedup over the baseline, best parallel speedup, total speedup, with intervals.
 
     speedup_vs_baseline is T(baseline) / T(impl) on the instance; the best parallel
-    speedup is T(1) / T(p) of the same implementation in the problem's strong studies;
-    total_speedup is their product (the workshop's "x15 * 0.7N"), its interval
-    resampling all four sample sets. `baselines` maps a study to its configured
+    speedup is T(1) / T(p) of the same implementation in the problem's strong studies,
+    on the same instance where one has it (else on the instance named in
+    best_parallel_instance); total_speedup is their product (the workshop's "x15 *
+    0.7N"), its interval resampling all four sample sets, only where both are of one
+    instance. `baselines` maps a study to its configured
     baseline; a problem without one is measured against its slowest implementation.
     The workshop's printed numbers are added where the instance is the workshop's.
     """
@@ -40,12 +42,17 @@ def implementation_table(summary, timings, baselines=None):
             row.update(zip(("speedup_vs_baseline", "speedup_vs_baseline_ci_low", "speedup_vs_baseline_ci_high"),
                            ratio_ci(pair)))
             parallel = strong[(strong.impl == impl) & (strong.workers > 1)].dropna(subset=["speedup"])
+            # The instance's own strong study if it has one; else another instance's, named,
+            # and no product of speedups measured on different instances.
+            same = parallel[parallel.problem == instance]
+            parallel = same if len(same) else parallel
             if len(parallel):
                 best = parallel.loc[parallel.speedup.idxmax()]
                 cell = dict(study=best.study, impl=impl, problem=best.problem, backend=best.backend)
                 scaling = (samples(timings, workers=1, **cell), samples(timings, workers=best.workers, **cell))
                 row.update(
-                    best_parallel_backend=best.backend, best_parallel_workers=int(best.workers),
+                    best_parallel_instance=best.problem, best_parallel_backend=best.backend,
+                    best_parallel_workers=int(best.workers),
                     best_parallel_speedup=best.speedup, best_parallel_speedup_ci_low=best.speedup_ci_low,
                     best_parallel_speedup_ci_high=best.speedup_ci_high,
                     best_parallel_efficiency=best.efficiency, best_parallel_efficiency_ci_low=best.efficiency_ci_low,
@@ -53,8 +60,9 @@ def implementation_table(summary, timings, baselines=None):
                 )
                 parallel_flags = flags_of(strong, "speedup_flags", **cell, workers=best.workers)
                 row.update(best_parallel_flags=joined(parallel_flags), total_flags=joined(sequential_flags, parallel_flags))
-                row.update(zip(("total_speedup", "total_speedup_ci_low", "total_speedup_ci_high"),
-                               ratio_ci(pair, scaling)))
+                if best.problem == instance:
+                    row.update(zip(("total_speedup", "total_speedup_ci_low", "total_speedup_ci_high"),
+                                   ratio_ci(pair, scaling)))
             seconds, speedup = workshop.printed_sequential(kind, instance, impl)
             row.update(workshop_sequential_s=seconds, workshop_speedup=speedup)
             rows.append(row)
@@ -64,7 +72,7 @@ def implementation_table(summary, timings, baselines=None):
 
 COLUMNS = ["problem_kind", "problem", "impl", "baseline", "sequential_s"] + [
     f"speedup_vs_baseline{k}" for k in ("", "_ci_low", "_ci_high")
-] + ["best_parallel_backend", "best_parallel_workers"] + [
+] + ["best_parallel_instance", "best_parallel_backend", "best_parallel_workers"] + [
     f"{name}{k}" for name in ("best_parallel_speedup", "best_parallel_efficiency") for k in ("", "_ci_low", "_ci_high")
 ] + ["best_parallel_flags", "total_speedup", "total_speedup_ci_low", "total_speedup_ci_high", "total_flags",
      "sequential_flags", "workshop_sequential_s", "workshop_speedup"]
@@ -81,16 +89,66 @@ def markdown_table(table):
         "impl": table.impl,
         "sequential_s": [marked(fmt(v), f) for v, f in zip(table.sequential_s, table.sequential_flags.fillna(""))],
         "speedup_vs_baseline [95 % CI]": column("speedup_vs_baseline", "sequential_flags"),
-        "best_parallel": ["" if pd.isna(w) else f"{b} x{int(w)}"
-                          for b, w in zip(table.best_parallel_backend, table.best_parallel_workers)],
+        "best_parallel": ["" if pd.isna(w) else f"{b} x{int(w)}" + ("" if i == p else f" on {i}")
+                          for b, w, i, p in zip(table.best_parallel_backend, table.best_parallel_workers,
+                                                table.best_parallel_instance, table.problem)],
         "speedup [95 % CI]": column("best_parallel_speedup", "best_parallel_flags"),
         "efficiency [95 % CI]": column("best_parallel_efficiency", "best_parallel_flags"),
-        "total_speedup [95 % CI]": column("total_speedup", "total_flags"),
+        "total_speedup [95 % CI]": ["" if pd.isna(w) or i == p else "(two instances)" for w, i, p in zip(
+            table.best_parallel_workers, table.best_parallel_instance, table.problem)]
+        if table.total_speedup.isna().all() else column("total_speedup", "total_flags"),
         "sequential flags": table.sequential_flags.fillna(""),
         "parallel flags": table.best_parallel_flags.fillna(""),
         "workshop_sequential_s (printed)": table.workshop_sequential_s,
         "workshop_speedup (printed)": table.workshop_speedup,
     })
+
+
+SCALING_TYPES = ("strong", "weak", "size")
+
+
+def scaling_rows(summary):
+    """The cells of the strong, weak and size studies."""
+    if "study_type" not in summary.columns:
+        return summary.iloc[0:0]
+    return summary[summary.study_type.isin(SCALING_TYPES)]
+
+
+def scaling_markdown(rows):
+    """A scaling study as read by a person: per instance, implementation and backend,
+    the time of one call at each worker count and, in strong and weak studies, the
+    speedup and efficiency over its one-worker cell, each cell's flags beside it."""
+    weak = rows.study_type.iloc[0] == "weak"
+    efficiency = "weak_efficiency" if weak else "efficiency"
+    out = pd.DataFrame({
+        "instance": rows.problem, "impl": rows.impl, "backend": rows.backend, "workers": rows.workers,
+        "time per call s [95 % CI]": [marked(with_ci(m, lo, hi), f) for m, lo, hi, f in
+                                      zip(rows.wall_median_s, rows.wall_ci_low_s, rows.wall_ci_high_s, rows["flags"].fillna(""))],
+    })
+    if rows.study_type.iloc[0] != "size":
+        out["speedup [95 % CI]"] = [marked(with_ci(*v), f) for *v, f in zip(
+            rows.speedup, rows.speedup_ci_low, rows.speedup_ci_high, rows.speedup_flags.fillna(""))]
+        out[f"{efficiency.replace('_', ' ')} [95 % CI]"] = [marked(with_ci(*v), f) for *v, f in zip(
+            rows[efficiency], rows[efficiency + "_ci_low"], rows[efficiency + "_ci_high"], rows.speedup_flags.fillna(""))]
+    out["flags"] = rows.speedup_flags.fillna("") if "speedup_flags" in rows.columns else rows["flags"].fillna("")
+    return out
+
+
+def harness_floors(summary):
+    """[(problem kind, "a µs per call [low, high] over n cells")]: the harness floor of each
+    problem, over the cells that measured one (a round of calls over 0.1 s measures none)."""
+    if "floor_s" not in summary.columns:
+        return []
+    out = []
+    for kind, cells in summary.groupby("problem_kind", sort=False):
+        floors = cells.floor_s.dropna()
+        if len(floors):
+            out.append((kind, f"{fmt(floors.median() * 1e6)} µs per call (from {fmt(floors.min() * 1e6)} to "
+                              f"{fmt(floors.max() * 1e6)} µs over {len(floors)} cells); its fastest cell took "
+                              f"{fmt(cells.wall_median_s.min() * 1e6)} µs"))
+        else:
+            out.append((kind, "not measured: every cell's calls took over 0.1 s, far above any harness floor"))
+    return out
 
 
 def sampling_facts(timings):
@@ -132,10 +190,13 @@ def headline_rst(rows, sentence):
     return f"\n\n{title}\n{'-' * len(title)}\n\n{table}\n\n{escape.rst(sentence)}\n"
 
 
-def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
+def conclusion_markdown(table, defects, flagged, facts, headline=([], ""), summary=None):
+    scaling_source = summary if summary is not None else pd.DataFrame(columns=["problem_kind", "study"])
+    scaling = scaling_rows(scaling_source)
+    printed = bool(headline[0]) or table.problem_kind.isin(workshop.WORKSHOP_PROBLEMS).any()
     lines = ["# Conclusion", "",
-             f"Columns marked `(printed)` are the numbers printed by the {workshop.SOURCE}; everything else "
-             "was measured in this run. Brackets hold 95 % intervals of what a rerun would give (docs/method.md); "
+             (f"Columns marked `(printed)` are the numbers printed by the {workshop.SOURCE}; everything else "
+              "was measured in this run. " if printed else "Every number here was measured in this run. ") + "Brackets hold 95 % intervals of what a rerun would give (docs/method.md); "
              "a number marked (flagged) comes from a flagged cell (the flags column says which, and why); "
              "speedups are T(1)/T(p) of the "
              "same implementation, never CPU/wall."]
@@ -144,10 +205,22 @@ def conclusion_markdown(table, defects, flagged, facts, headline=([], "")):
         lines += ["", "## This run in the workshop's terms", "", _markdown(headline_table(rows)), "",
                   escape.markdown(sentence)]
     for kind, rows in table.groupby("problem_kind", sort=False):
-        lines += ["", f"## {kind}: implementations against {', '.join(rows.baseline.unique())}", "",
-                  _markdown(markdown_table(rows))]
-    if table.empty:
-        lines += ["", "(no sequential study in this run)"]
+        shown = markdown_table(rows)
+        # The workshop's columns only where it printed something for this problem.
+        shown = shown.drop(columns=[c for c in shown.columns if c.endswith("(printed)") and shown[c].isna().all()])
+        lines += ["", f"## {kind}: implementations against {', '.join(rows.baseline.unique())}", "", _markdown(shown)]
+    for (kind, study), rows in scaling.groupby(["problem_kind", "study"], sort=False):
+        lines += ["", f"## {kind}: {study} ({rows.study_type.iloc[0]} scaling), each cell at its own instance", "",
+                  _markdown(scaling_markdown(rows))]
+    if table.empty and scaling.empty:
+        lines += ["", "(no sequential or scaling study in this run)"]
+    floors = harness_floors(scaling_source)
+    if floors:
+        lines += ["", "## What scipar's own path costs", "",
+                  "The harness floor: what one timed call costs beyond its kernel (split, dispatch, combine, timer), "
+                  f"measured per cell on the serial path with the kernel's answers replayed; a cell under "
+                  f"{plausible.FLOOR_FACTOR} times it is flagged 'near the harness floor'.", ""]
+        lines += [f"- {escape.markdown(kind)}: {text}" for kind, text in floors]
     if defects:
         lines += ["", f"Workshop's conclusion (printed): {workshop.CONCLUSION}."]
     lines += ["", "## How sure these numbers are", "",

@@ -6,6 +6,9 @@ A cell is flagged when
   loaded to explain it: cached or skipped work;
 - it uses more CPUs than its workers: threads inside an implementation declared
   serial, or a pool the job did not pin;
+- it is near the harness floor: less than FLOOR_FACTOR times what scipar's own path
+  costs per call (scipar.workflow.floor);
+- it ran fewer tasks than workers (threads or processes with workers left idle);
 - it ran on one thread: a cell parallel inside (backend prange) at p > 1 whose CPU
   time is that of one thread (an OpenMP or Numba setting capped it);
 - the user's environment chose how it runs (scipar.measure.layers.KEPT);
@@ -24,6 +27,9 @@ ONE_THREAD = 1.15
 # A first call this many times slower than the median call, and by this many seconds,
 # is more than first-touch and warm caches explain.
 FIRST_CALL_FACTOR, FIRST_CALL_S = 100, 0.1
+# A call taking less than this many times the harness floor (scipar.workflow.floor)
+# measures scipar's own path as much as the kernel.
+FLOOR_FACTOR = 100
 
 # What must be the same in every CSV of one table: the machine and scipar; the software
 # under each interpreter (a free-threaded one has its own Python and wheels); and the
@@ -60,6 +66,14 @@ def cell_flags(r, cell):
     if r["backend"] == "prange" and workers > 1 and utilisation < ONE_THREAD:
         flags.append(f"ran on one thread: utilisation {utilisation:.2f} with {workers} threads asked "
                      "(OMP_THREAD_LIMIT, a threading layer, a kernel that ignores its workers?)")
+    floor = float(cell["floor_s"].median()) if "floor_s" in cell.columns else np.nan
+    if np.isfinite(floor) and median < FLOOR_FACTOR * floor:
+        flags.append(f"near the harness floor: {median:.3g} s per call, of which scipar's own path (split, dispatch, "
+                     f"combine, timer) takes {floor:.3g} s ({floor / median:.0%}): give each call more work")
+    tasks = float(_first(cell, "tasks"))
+    if r["backend"] in ("threads", "processes") and tasks < workers:
+        flags.append(f"fewer tasks than workers: {tasks:.0f} task{'s' if tasks != 1 else ''} on {workers} workers, "
+                     "so some had nothing to do (a larger instance, or a split into more pieces)")
     environment = _first(cell, "environment", "")
     kept = [part for part in str(environment).split("; ") if part.endswith("(kept)")] if isinstance(environment, str) else []
     if kept:

@@ -187,6 +187,8 @@ def summarise(timings):
                 cpu_median_s=float(cell["cpu_s"].median()),
                 utilisation_median=float(cell["utilisation"].median()),
                 compile_s=float(cell["compile_s"].median()),
+                # What scipar's own path costs per call (scipar.workflow.floor); NaN: not measured.
+                floor_s=float(cell["floor_s"].median()) if "floor_s" in cell.columns else np.nan,
                 load_before=float(cell["load_before"].max()),
                 others_cores=others,
                 others_cores_resolution=resolution,

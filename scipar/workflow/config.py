@@ -67,7 +67,8 @@ def check_config(config, schema_path):
     """Raise ConfigError naming the first bad key; return the config unchanged.
 
     Loads the config's plug-ins first (PluginError names one that cannot be used), so
-    that their problems and implementations are known.
+    that their problems and implementations are known. Fills in what a study leaves
+    out (_fill_defaults), so that every step reads the same config.
     """
     _check_bounded(config)
     with open(schema_path, encoding="utf-8") as f:
@@ -91,6 +92,7 @@ def check_config(config, schema_path):
         except ValueError as err:
             raise ConfigError(f"{where}.problem: {err}") from None
         known = implementations(problem.name)
+        _fill_defaults(spec, known)
         for k, name in enumerate(spec["impls"]):
             if name not in known:
                 raise ConfigError(f"{where}.impls[{k}]: unknown {problem.name} implementation {name!r}; "
@@ -108,6 +110,18 @@ def check_config(config, schema_path):
             _check_size(problem, params, f"{where}.instances[{k}]")
     _check_sampling(config)
     return config
+
+
+# What a study may leave out: every implementation, and for spreading studies every
+# backend that applies, at workers auto (the plan leaves out what cannot run, saying why).
+DEFAULT_BACKENDS = {"gil": ["threads", "processes"], "other": ["serial", "threads", "processes", "prange"]}
+
+
+def _fill_defaults(spec, known):
+    spec.setdefault("impls", list(known))
+    if spec["type"] != "sequential":
+        spec.setdefault("backends", DEFAULT_BACKENDS["gil" if spec["type"] == "gil" else "other"])
+        spec.setdefault("workers", "auto")
 
 
 MAX_SOLVE_S = 86400  # one solve longer than a day is a typo, not a benchmark

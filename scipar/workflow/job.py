@@ -21,6 +21,7 @@ from scipar.measure.parallel import parallel_map, warm_processes
 from scipar.measure.provenance import provenance
 from scipar.measure.sampling import measure
 from scipar.measure.stats import relative_half_width
+from scipar.workflow.floor import MAX_CALL_S, harness_floor
 from scipar.workflow.interpreters import gil_state
 from scipar.problems import VerificationError, get_implementation, get_problem
 from scipar.problems.interface import TASKS_PER_WORKER
@@ -50,7 +51,8 @@ def _sample(job, study_type, problem_name, calls, sampling, inputs):
     problem = get_problem(problem_name)
     impl = get_implementation(job.impl, problem_name)
     impl.kernel, impl.solver  # imported before the warm-up, which then times the first call only
-    data = problem.load(problem.job_params(job.problem, study_type, job.workers), inputs)
+    params = problem.job_params(job.problem, study_type, job.workers)
+    data = problem.load(params, inputs)
     reference = load_reference(inputs["reference"])
     spread_calls = study_type == "gil"
 
@@ -78,11 +80,19 @@ def _sample(job, study_type, problem_name, calls, sampling, inputs):
         task = problem.tasks(data, 1 if spread_calls else TASKS_PER_WORKER * job.workers)[0]
         warm_processes(job.workers, problem.compute, (impl, data, task))
     rows, facts = measure(run, verify, sampling)
+    # What scipar's own path costs per call (scipar.workflow.floor), and how many tasks
+    # the solve was cut into for the workers (fewer than workers leaves some idle).
+    median_s = float(np.median([row["wall_s"] for row in rows]))
+    floor_s = harness_floor(problem, data, impl, calls if spread_calls else 1) if median_s <= MAX_CALL_S else np.nan
+    pieces = 1 if job.backend in ("serial", "prange") else TASKS_PER_WORKER * job.workers
+    facts |= dict(floor_s=floor_s, tasks=calls if spread_calls else len(problem.tasks(data, pieces)))
     # A JIT compiler loaded explains a slow first call (compile_s); without one, a first
     # call far slower than the rest is suspect (scipar.report.plausible).
     facts |= peak_memory() | dict(jit_loaded="numba" in sys.modules)  # while the worker processes still live
     calls = calls if spread_calls else 1
-    facts |= problem.describe(data) | dict(calls=calls, work=calls * problem.work(data), work_unit=problem.work_unit,
+    # The columns of the size of the work: the problem's own, else its integer parameters.
+    size = problem.describe(data) or {k: v for k, v in params.items() if isinstance(v, int) and not isinstance(v, bool)}
+    facts |= size | dict(calls=calls, work=calls * problem.work(data), work_unit=problem.work_unit,
                                            max_rate=problem.max_rate or np.nan)
     return rows, facts | dict(build_flags=impl.build_flags) | gil_state()  # after every import
 
@@ -144,7 +154,7 @@ def _table(job, kind, threads, rows, facts):
 
 
 MEASURED = [
-    "process", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "compile_s", "jit_loaded",
+    "process", "repeat", "loops", "wall_s", "cpu_s", "utilisation", "compile_s", "jit_loaded", "floor_s", "tasks",
     "verified", "samples", "processes", "stop_reason", "ci_half_width", "target_ci", "min_sample_s",
     "repeats_per_process", "processes_planned", "max_job_s", "max_rate", "environment",
     "rss_peak_mib", "workers_rss_peak_mib", "worker_processes", "memory_method",

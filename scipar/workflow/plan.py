@@ -121,7 +121,7 @@ def instances(config, study):
     spec = config["studies"][study]
     problem = get_problem(spec["problem"])
     names = [problem.instance_name(problem.with_seed_offset(params, offset))
-             for params in spec["instances"] for offset in config["seeds"]]
+             for params in spec["instances"] for offset in config.get("seeds", [0])]
     return [path_safe(name, f"the instance name problem {problem.name!r} gives (instance_name)")
             for name in dict.fromkeys(names)]
 
@@ -151,21 +151,25 @@ def sampling(config, study):
     return {key: own.get(key, config.get(key)) for key in SAMPLING_KEYS if key in own or key in config}
 
 
-def _applicable(impl, backend, workers):
-    if backend == "serial":
-        return workers == 1
-    if backend == "prange":
-        return impl.parallel_inside
-    return True
+def left_out_because(problem, impl, backend, study_type):
+    """Why `impl` does not run under `backend` in a study of `study_type`, or None."""
+    if impl.backends and backend not in impl.backends:
+        return f"implementation {impl.name!r} runs under {', '.join(impl.backends)} only (its backends)"
+    if backend == "prange" and not impl.parallel_inside:
+        return f"implementation {impl.name!r} has no parallel loop inside (parallel_inside)"
+    if backend in ("threads", "processes") and study_type != "gil" and not problem.splits:
+        return (f"problem {problem.name!r} does not say how one solve splits into tasks (a split, or tasks()), "
+                f"so {backend} would run one task on one worker")
+    return None
 
 
-def timing_jobs(config, cores=None):
+def timing_jobs(config, cores=None, notes=None):
     """Every timing job the config asks for, each once, in a stable order.
 
     `cores` resolves the worker counts `auto` and `max` (see worker_counts).
     Combinations that cannot run are left out rather than failed: "serial" only with
-    one worker, "prange" only for implementations with a parallel loop inside; so are
-    the studies that need an interpreter the config does not name
+    one worker, and those left_out_because names, each appended to `notes` with its
+    reason; so are the studies that need an interpreter the config does not name
     (interpreters.unplanned_studies). Each job runs under each of its study's
     interpreters.
     """
@@ -174,19 +178,24 @@ def timing_jobs(config, cores=None):
     for study, spec in config["studies"].items():
         if study in unplanned:
             continue
+        problem = get_problem(spec["problem"])
         if spec["type"] == "sequential":
             spreads = [("serial", 1)]
         else:
-            spreads = [(b, w) for b in spec["backends"] for w in worker_counts(spec["workers"], cores)]
+            spreads = [(b, w) for b in spec["backends"] for w in worker_counts(spec["workers"], cores) if b != "serial" or w == 1]
+        impls = {name: get_implementation(name, spec["problem"]) for name in spec["impls"]}
+        why = {(name, b): left_out_because(problem, impl, b, spec["type"]) for name, impl in impls.items() for b, _ in spreads}
+        if notes is not None:
+            notes += [f"studies.{study}: {name} under {b} is not planned: {reason}" for (name, b), reason in why.items() if reason]
         found = [Job(study, instance, name, b, w, interpreter)
-                 for instance in instances(config, study) for name in spec["impls"]
-                 for b, w in spreads if _applicable(get_implementation(name, spec["problem"]), b, w)
+                 for instance in instances(config, study) for name in impls
+                 for b, w in spreads if why[name, b] is None
                  for interpreter in interpreters(spec)]
         if not found:
             raise NoJobError(
                 f"config: studies.{study}: plans no job: no implementation of {spec['impls']} can run with "
                 f"backends {spec.get('backends', ['serial'])} at workers {[w for _, w in spreads]} "
-                "('serial' runs one worker only, 'prange' needs an implementation that is parallel inside)")
+                "('serial' runs one worker only; the warnings above say why each other backend was left out)")
         jobs += found
         if len(jobs) > MAX_JOBS:
             raise NoJobError(f"config: studies.{study}: the config plans more than {MAX_JOBS:,} timing jobs: far more "
