@@ -21,7 +21,7 @@ if not workflow.overwrite_configfiles:
 FRONT_PAGE = "results/tables/front_page.rst"
 
 
-FRONT_PAGE_TEMPLATE = os.path.join(workflow.basedir, "report", "workflow.rst")
+FRONT_PAGE_TEMPLATE = os.path.join(workflow.current_basedir, "report", "workflow.rst")
 
 
 report: os.path.abspath(FRONT_PAGE) if os.path.exists(FRONT_PAGE) else FRONT_PAGE_TEMPLATE

@@ -40,7 +40,9 @@ os.environ[PLUGIN_PATH] = os.pathsep.join(
 )
 
 # Fail before any job runs, naming the key at fault.
-check_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
+check_config(
+    config, os.path.join(workflow.current_basedir, "..", "config", "schema.yaml")
+)
 WORKER_LIMIT, notes = check_workers(config, CORES, usable_cpus())
 for note in notes:
     logger.warning(f"scipar: {note}")
@@ -103,7 +105,11 @@ def implementation_code(wildcards):
     """A digest of the job's implementation's source (scipar.problems.fingerprint): a
     parameter of the timing rules, so that Snakemake reruns the jobs of an implementation
     whose code changed, and no other."""
-    job = plan.job_of(f"{wildcards.job}.csv") if "job" in wildcards.keys() else wildcard_job(wildcards)
+    job = (
+        plan.job_of(f"{wildcards.job}.csv")
+        if "job" in wildcards.keys()
+        else wildcard_job(wildcards)
+    )
     if job is None or job.study not in STUDIES:
         return ""
     return _digest(config["studies"][job.study]["problem"], job.impl)

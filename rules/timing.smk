@@ -35,9 +35,9 @@ rule time:
         "results/timings/{job}.csv",
     log:
         "logs/timings/{job}.log",
-    params:
-        code=implementation_code,
     conda:
         "../envs/scipar.yaml"
+    params:
+        code=implementation_code,
     script:
         "../scripts/merge_rounds.py"

@@ -152,10 +152,10 @@ class Declared(Problem):
                 raise VerificationError(f"{key}: shape {value.shape}, the reference's {expected.shape}")
             if not np.allclose(value, expected, rtol=self.rtol, atol=self.atol, equal_nan=True):
                 off = np.abs(value.astype(float) - expected.astype(float))
-                worst = np.unravel_index(np.nanargmax(off), off.shape) if off.ndim else ()
+                worst = tuple(int(i) for i in np.unravel_index(np.nanargmax(off), off.shape)) if off.ndim else ()
                 raise VerificationError(
-                    f"{key}: differs from the reference by up to {np.nanmax(off):.3g} (at {worst}: {value[worst]!r} "
-                    f"against {expected[worst]!r}), beyond rtol={self.rtol:g}, atol={self.atol:g}")
+                    f"{key}: differs from the reference by up to {np.nanmax(off):.3g} (at {worst}: {value[worst].item()!r} "
+                    f"against {expected[worst].item()!r}), beyond rtol={self.rtol:g}, atol={self.atol:g}")
 
     def work(self, data):
         return 1 if self.work_of is None else _call(self.work_of, data)

@@ -196,7 +196,8 @@ def conclusion_markdown(table, defects, flagged, facts, headline=([], ""), summa
     printed = bool(headline[0]) or table.problem_kind.isin(workshop.WORKSHOP_PROBLEMS).any()
     lines = ["# Conclusion", "",
              (f"Columns marked `(printed)` are the numbers printed by the {workshop.SOURCE}; everything else "
-              "was measured in this run. " if printed else "Every number here was measured in this run. ") + "Brackets hold 95 % intervals of what a rerun would give (docs/method.md); "
+              "was measured in this run. " if printed else "Every number here was measured in this run. ")
+             + "Brackets hold 95 % intervals of what a rerun would give (docs/method.md); "
              "a number marked (flagged) comes from a flagged cell (the flags column says which, and why); "
              "speedups are T(1)/T(p) of the "
              "same implementation, never CPU/wall."]

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -56,13 +57,39 @@ def _bar_intervals(ax, cells, x, order, hue=None, hue_order=(None,), low="low", 
         part = cells if hue is None else cells[cells[hue] == level]
         for bar, name in zip(container, order):
             row = part[part[x] == name]
-            if len(row) and bar.get_height() > 0 and row.iloc[0][high] > row.iloc[0][low]:  # printed: none
-                r = row.iloc[0]
-                centre = bar.get_x() + bar.get_width() / 2
+            if not len(row) or bar.get_height() <= 0:
+                continue
+            r = row.iloc[0]
+            centre = bar.get_x() + bar.get_width() / 2
+            if r[high] > r[low]:  # printed numbers have none
                 ax.errorbar(centre, r[y], yerr=[[r[y] - r[low]], [r[high] - r[y]]], fmt="none", ecolor="black", capsize=3)
-                if isinstance(r.get("speedup_flags"), str) and r["speedup_flags"]:
-                    ax.scatter(centre, r[y], s=180, facecolors="none", edgecolors="red", linewidths=1.5, zorder=5,
-                               label="flagged (summary.csv, flags)" if not _has_flag_label(ax) else None)
+            if isinstance(r.get("speedup_flags"), str) and r["speedup_flags"]:
+                ax.scatter(centre, r[y], s=180, facecolors="none", edgecolors="red", linewidths=1.5, zorder=5,
+                           label="flagged (summary.csv, flags)" if not _has_flag_label(ax) else None)
+            if pd.notna(r.get("wall_median_s")):  # the absolute time, at the foot of its bar
+                ax.annotate(seconds(r["wall_median_s"]), (centre, 0), xycoords=("data", "axes fraction"), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+
+
+def seconds(value):
+    """A time per call as a person reads it: 3.2 µs, 41 ms, 1.5 s."""
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value * 1e9:.3g} ns"
+
+
+def _plain_log(ax):
+    """A log y axis labelled 0.5, 1, 2 rather than 10^0."""
+    ax.set_yscale("log")
+
+    def label(value, _):  # 1, 2 and 5 times a power of ten: enough to read, few enough to fit
+        leading = value / 10 ** np.floor(np.log10(value)) if value > 0 else 0
+        return f"{value:.2g}" if any(np.isclose(leading, (1, 2, 5))) else ""
+
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(label))
+    ax.yaxis.set_minor_formatter(mticker.FuncFormatter(label))
 
 
 def _has_flag_label(ax):
@@ -111,7 +138,7 @@ def speedup_bars(cells, baseline, title, paths, printed=None):
     ax.set_yscale("log")
     ax.tick_params(axis="x", labelrotation=30)
     ax.legend(title="instance", fontsize="small")
-    ax.set(xlabel="implementation",
+    ax.set(xlabel="implementation (at the foot of each bar: its median time per call)",
            ylabel=f"speedup over {baseline} (log)\nT({baseline}) / T(impl), bars: 95 % interval", title=title)
     save(fig, paths)
 
@@ -175,6 +202,8 @@ def _scaling_panels(cells, panels, title, paths, extra=()):
             if ideal:
                 ax.plot([1, top], [ideal(1), ideal(top)], "k--", lw=1, label="ideal")
             ax.set(xlabel="workers (threads or processes)", ylabel=ylabel, title=problem)
+            if metric == "wall_median_s":
+                ax.set_yscale("log")
             ax.set_xticks(sorted(part.workers.unique()))
             ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
     for row, draw in enumerate(extra, len(panels)):
@@ -210,10 +239,15 @@ def _phase_panel(ax, cells):
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
 
 
+# Every scaling figure's first row: the absolute time per call, with its interval.
+TIME_PANEL = ("wall_median_s", "median time per call (s, log)\n95 % interval", None, ("wall_ci_low_s", "wall_ci_high_s"))
+
+
 def strong_figure(cells, paths, baseline=None):
     _scaling_panels(
         cells,
-        [("speedup", "speedup T(1) / T(p), 95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
+        [TIME_PANEL,
+         ("speedup", "speedup T(1) / T(p), 95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
          ("efficiency", "efficiency, speedup / p, 95 % interval", lambda p: 1.0, ("efficiency_ci_low", "efficiency_ci_high")),
          MEMORY_PANEL],
         _title(cells, "strong scaling, a fixed instance and more workers"), paths,
@@ -224,7 +258,8 @@ def strong_figure(cells, paths, baseline=None):
 def weak_figure(cells, paths, baseline=None):
     _scaling_panels(
         cells,
-        [("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p))\n95 % interval", lambda p: 1.0,
+        [TIME_PANEL,
+         ("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p))\n95 % interval", lambda p: 1.0,
           ("weak_efficiency_ci_low", "weak_efficiency_ci_high"))],
         _title(cells, "weak scaling, the work grows with the workers"), paths,
     )
@@ -235,8 +270,15 @@ def size_figure(cells, paths, baseline=None):
     unit = cells.work_unit.iloc[0]
     cells["configuration"] = _label(cells) + " x" + cells.workers.astype(str)
     cells["rate"] = cells.work / cells.wall_median_s
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    sns.lineplot(cells, x="work", y="rate", hue="configuration", marker="o", ax=left)
+    fig, (times, left, right) = plt.subplots(1, 3, figsize=(18, 4.5), layout="constrained")
+    sns.lineplot(cells, x="work", y="wall_median_s", hue="configuration", marker="o", ax=times)
+    _errorbars(times, cells, "work", "wall_median_s", "wall_ci_low_s", "wall_ci_high_s", "configuration")
+    _mark_flagged(times, cells, "work", "wall_median_s")
+    times.legend(fontsize="small")
+    times.set(xscale="log", yscale="log", xlabel=f"{unit} in the instance (log)",
+              ylabel="median time per call (s, log), 95 % interval", title="Time per call")
+    sns.lineplot(cells, x="work", y="rate", hue="configuration", marker="o", ax=left, legend=False)
+    _mark_flagged(left, cells, "work", "rate")
     left.set(xscale="log", yscale="log", xlabel=f"{unit} in the instance (log)",
              ylabel=f"{unit} per second (log)", title="Throughput")
     par = cells[cells.workers > 1]
@@ -270,7 +312,10 @@ def interpreters_figure(cells, paths, baseline=None):
         _mark_flagged(speed, part, "workers", "speedup", "speedup_flags")
         speed.plot([1, top], [1, top], "k--", lw=1, label="ideal")
         speed.set_xticks(sorted(part.workers.unique()))
-        speed.set(title=f"{impl}: threads", xlabel="threads", ylabel="speedup T(1)/T(p), bars: 95 % interval")
+        # Log axes: intervals on a ratio are as wide below 1 as above, and a linear axis
+        # let one wide interval flatten every curve.
+        _plain_log(speed)
+        speed.set(title=f"{impl}: threads", xlabel="threads", ylabel="speedup T(1)/T(p), log\nbars: 95 % interval")
         if column == 0:
             speed.legend(fontsize="small")
         single = part[part.workers == 1].set_index("interpreter").reindex(order)
@@ -278,7 +323,8 @@ def interpreters_figure(cells, paths, baseline=None):
                 yerr=[single.wall_median_s - single.wall_ci_low_s, single.wall_ci_high_s - single.wall_median_s],
                 capsize=4)
         one.tick_params(axis="x", labelrotation=15)
-        one.set(title=f"{impl}: one thread", xlabel="", ylabel="median wall time (s), bars: 95 % interval")
+        _plain_log(one)
+        one.set(title=f"{impl}: one thread", xlabel="", ylabel="median wall time (s), log\nbars: 95 % interval")
     instance = ", ".join(cells.problem.unique())
     fig.suptitle(_title(cells, f"threads under each interpreter ({instance})"))
     save(fig, paths)

@@ -10,7 +10,6 @@ dispatch (a thread pool's hand-off, pickling for processes) is part of what they
 cost, and stays in their cells.
 """
 
-import time
 
 from scipar.measure.timer import Timer
 
