@@ -21,7 +21,7 @@ from scipar.measure.layers import pin_threads  # noqa: E402
 
 pin_threads(args.workers, "prange")  # before numba is imported
 
-from scipar.problems.chamfer.performance import format_report, run_benchmark  # noqa: E402
+from chamfer_benchmark import format_report, run_benchmark  # noqa: E402  (beside this script)
 
 source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c_baseline.c")
 results = run_benchmark(tuple(args.left), tuple(args.right), source, workers=args.workers,

@@ -212,7 +212,8 @@ def test_editing_one_kernel_changes_its_digest_only(tmp_path, monkeypatch):
 
 def test_scipars_own_implementations_have_distinct_digests():
     for kind in ("toy", "chamfer"):
-        digests = {name: implementation_digest(impl) for name, impl in scipar.implementations(kind).items()}
+        digests = {name: implementation_digest(impl) for name, impl in scipar.implementations(kind).items()
+                   if registry._FROM[kind, name].startswith("plugin 'scipar.")}  # not other tests' plug-ins
         assert "unknown" not in digests.values()
         assert len(set(digests.values())) == len(digests), digests
 
@@ -345,3 +346,19 @@ def test_the_workflow_runs_as_a_snakemake_module_of_your_own_snakefile(tmp_path)
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "results/tables/conclusion.md" in out.stdout
+
+
+# --- figures for any problem ---------------------------------------------------------------
+
+def test_the_sequential_figure_circles_a_flagged_baseline_and_shows_each_time_per_call(monkeypatch):
+    from scipar.report import figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "save", lambda fig, paths: drawn.append(fig))
+    summary = pd.DataFrame([cell("seq", "sequential", "n10", "slow", "serial", 1, 0.5, flags="busy machine"),
+                            cell("seq", "sequential", "n10", "fast", "serial", 1, 2e-5)])
+    figures.sequential_figure(summary, ["unused.png"], baseline="slow")
+    ax = drawn[0].axes[0]
+    circles = [c for c in ax.collections if len(c.get_edgecolor()) and tuple(c.get_edgecolor()[0][:3]) == (1, 0, 0)]
+    assert len(np.concatenate([c.get_offsets() for c in circles])) == 2  # the flagged baseline, and fast over it
+    assert {t.get_text() for t in ax.texts} >= {"500 ms", "20 µs"}

@@ -136,7 +136,7 @@ def test_seeds_multiply_problems():
         (lambda c: c["studies"]["strong"].__setitem__("calls", 3), r"studies\.strong\.calls: not allowed in this study type"),
         (lambda c: c["studies"]["weak"].__setitem__("problem", "toy"), r"studies\.weak\.impls\[0\]: unknown toy implementation"),
         (lambda c: c["studies"].__setitem__("Bad/Name", c["studies"]["toy"]), r"studies: 'Bad/Name' does not match"),
-        (lambda c: c.__setitem__("plugins", ["no_such_module_here"]), r"plugin 'no_such_module_here' \(config key plugins\): cannot be imported"),
+        (lambda c: c.__setitem__("plugins", ["no_such_module_here"]), r"plugin .no_such_module_here. \(config key plugins\): no such module in .*, nor installed"),
         (lambda c: c["studies"]["strong"].__setitem__("worker", [1]), r"studies\.strong: .*'worker' was unexpected.*misspelt"),
         (lambda c: c.__setitem__("repeat", 3), r"\(top level\): .*'repeat' was unexpected"),
         (lambda c: c["studies"]["strong"]["backends"].append("mpi"), r"studies\.strong\.backends\[4\]: 'mpi' is not one of"),

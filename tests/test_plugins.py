@@ -155,6 +155,8 @@ def test_a_plugin_implementation_with_a_wrong_answer_fails_its_job_naming_it(tmp
     assert out.returncode != 0
     log = open(os.path.join(workdir, "logs/rounds/mine/points200_bins8_seed0/rolled/serial-w1/round0.log")).read()
     assert "VerificationError" in log and "implementation 'rolled' of problem 'pairhist' gave a wrong answer" in log
+    # ... and reaches the terminal (the workflow profile's show-failed-logs), not only the log file.
+    assert "implementation 'rolled' of problem 'pairhist' gave a wrong answer" in out.stdout + out.stderr
     assert not os.path.exists(os.path.join(workdir, "results/timings/mine/points200_bins8_seed0/rolled/serial-w1.csv"))
     assert os.path.exists(os.path.join(workdir, "results/timings/mine/points200_bins8_seed0/numpy/serial-w1.csv"))
 
@@ -164,7 +166,8 @@ def test_a_plugin_that_cannot_be_imported_stops_the_run_before_any_job(tmp_path)
     out = run_with(workdir, examples, "--cores", "2", "--configfile", "examples/pairhist/config.yaml",
                    "--config", "plugins=[pairhist_typo]", check=False)
     assert out.returncode != 0
-    assert "config: plugins: plugin 'pairhist_typo' (config key plugins): cannot be imported" in out.stdout + out.stderr
+    assert ("config: plugins: plugin 'pairhist_typo' (config key plugins): no such module in " in out.stdout + out.stderr
+            and "put pairhist_typo.py (or its package folder) in the folder you run the workflow in" in out.stderr)
     assert not os.path.exists(os.path.join(workdir, "results"))
 
 

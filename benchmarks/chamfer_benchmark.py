@@ -11,7 +11,8 @@ says which share it evaluated). The yardstick is a plain C loop
 in interleaved rounds, so that every ratio between them is taken within a round, on
 the same state of a shared machine; each ratio comes with a bootstrap 95 % interval (of this one process: rounds, not reruns),
 and a goal counts as met only when the whole interval is. Run it with
-benchmarks/chamfer_performance.py.
+benchmarks/chamfer_performance.py (the command line); this module is its logic, beside it
+rather than in the package, which it measures.
 """
 
 import ctypes
