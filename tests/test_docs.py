@@ -47,3 +47,10 @@ def test_the_readme_is_a_front_door():
     assert re.search(r"!\[[^\]]+\]\(docs/[^)]+\.png\)", text)  # a picture of a real result
     for page in ("own-code", "compare", "cluster", "workshop", "method", "workflow"):
         assert f"docs/{page}.md" in text
+
+
+def test_the_readmes_own_code_example_is_the_example_plug_in():
+    readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    shown = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    plugin = open(os.path.join(REPO, "examples", "mandelbrot", "mandelbrot.py"), encoding="utf-8").read()
+    assert shown == plugin.split("\n", 1)[1]  # all of it but its docstring
