@@ -21,6 +21,8 @@ TIE_ATOL = 1e-12
 def row_chunks(L, pieces):
     """Split the rows of L into at most `pieces` ranges holding about equal point counts."""
     pieces = max(1, min(pieces, len(L)))
+    if pieces == 1:  # a serial solve: no search (its cost is in every timed call)
+        return [(0, len(L))]
     targets = L.n_points * np.arange(1, pieces) / pieces
     cuts = np.unique(np.searchsorted(L.offsets, targets))
     bounds = [0, *(int(c) for c in cuts if 0 < c < len(L)), len(L)]
@@ -46,6 +48,8 @@ def solve_rows(impl, L, R, start, stop, workers=1):
 
 def merge_rows(parts):
     """The answer of a solve from its solve_rows parts, in row order."""
+    if len(parts) == 1:  # a serial solve: nothing to merge
+        return parts[0][0], parts[0][2]
     near_l = np.concatenate([part[0] for part in parts])
     _, best, near_r = parts[0]
     for _, values, rows in parts[1:]:  # in row order: on a tie the earlier rows win
