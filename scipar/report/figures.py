@@ -371,7 +371,8 @@ def _ratio_panel(ax, rows, margin, what):
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set(xlabel=f"{what}: NEW / BASE (95 % interval)", ylim=(-1, len(rows)))
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)  # below: it hid points
+    # Beside the panel: inside it hid points, below it hid the axis label.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
 
 
 def compare_figure(result, paths):
