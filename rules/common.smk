@@ -7,7 +7,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 from scipar.problems import get_implementation, get_problem, problems
-from scipar.problems.fingerprint import implementation_digest
+from scipar.problems.fingerprint import implementation_digest, problem_digest
 from scipar.problems.registry import PLUGIN_PATH
 from scipar.workflow import interpreters, plan
 from scipar.workflow.config import check_config, check_workers
@@ -113,6 +113,13 @@ def implementation_code(wildcards):
     if job is None or job.study not in STUDIES:
         return ""
     return _digest(config["studies"][job.study]["problem"], job.impl)
+
+
+def reference_code(wildcards):
+    """A digest of what an instance's reference depends on (the problem's code, or its
+    data maker and reference): editing it reruns the reference, and so the timing jobs
+    that read it."""
+    return problem_digest(get_problem(wildcards.kind))
 
 
 def timing_inputs(wildcards):

@@ -17,6 +17,8 @@ rule reference:
         "results/reference/{kind}/{problem}.npz",
     log:
         "logs/reference/{kind}/{problem}.log",
+    params:
+        code=reference_code,
     priority: FIRST
     conda:
         "../envs/scipar.yaml"

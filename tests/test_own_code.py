@@ -210,6 +210,37 @@ def test_editing_one_kernel_changes_its_digest_only(tmp_path, monkeypatch):
     assert digests()[0] == before[0] and digests()[1] != before[1]
 
 
+def test_the_reference_digest_follows_the_data_maker_and_the_reference_implementation(tmp_path, monkeypatch):
+    from scipar.problems import fingerprint
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = tmp_path / "ref_kernels.py"
+    source = "def make(n):\n    return n\n\ndef exact(n):\n    return n * 2\n\ndef other(n):\n    return n + n\n"
+    module.write_text(source)
+
+    def digest():
+        fingerprint._path.cache_clear()
+        fingerprint._top_level.cache_clear()
+        problem = scipar.declare("ref_test", data=__import__("ref_kernels").make,
+                                 reference="exact")
+        problem.add("exact", "ref_kernels:exact")
+        problem.add("other", "ref_kernels:other")
+        return fingerprint.problem_digest(problem)
+
+    before = digest()
+    module.write_text(source.replace("return n + n", "return 2 * n"))  # not the reference: no change
+    assert digest() == before
+    module.write_text(source.replace("return n * 2", "return 2 * n"))  # the reference implementation
+    assert digest() != before
+
+
+def test_a_misspelt_plugin_name_gets_a_suggestion(tmp_path, monkeypatch):
+    (tmp_path / "smooth.py").write_text("PROBLEMS = []\n")
+    monkeypatch.setenv(registry.PLUGIN_PATH, str(tmp_path))
+    with pytest.raises(registry.PluginError, match=r"nor installed \(did you mean 'smooth'\?\)"):
+        registry.load_plugins(["smoth"])
+
+
 def test_scipars_own_implementations_have_distinct_digests():
     for kind in ("toy", "chamfer"):
         digests = {name: implementation_digest(impl) for name, impl in scipar.implementations(kind).items()

@@ -23,7 +23,19 @@ MAX_DEPTH = 8
 def implementation_digest(impl):
     """16 hex digits of the source of `impl`'s kernel and solver; "unknown" where none
     can be read (then an edit reruns nothing: rerun with --force)."""
-    parts = [_target_source(t) for t in (impl.target, impl.solver_target) if t]
+    return _digest([impl.target, impl.solver_target])
+
+
+def problem_digest(problem):
+    """The same for what a problem's reference depends on: its class, or in the short
+    form its data maker and reference (an implementation's kernel, or a function). The
+    reference job carries it, and every timing job reads the reference, so an edit of
+    either reruns the problem's jobs."""
+    return _digest(problem.reference_sources() if hasattr(problem, "reference_sources") else [type(problem)])
+
+
+def _digest(targets):
+    parts = [_target_source(t) for t in targets if t]
     if any(p is None for p in parts):
         return "unknown"
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]

@@ -15,6 +15,7 @@ A plug-in that cannot be imported, lacks a piece of the interface or registers a
 name twice raises PluginError naming it, before any job runs.
 """
 
+import difflib
 import importlib
 import os
 import re
@@ -71,7 +72,8 @@ def _load(module_name, origin):
         if err.name != module_name.split(".")[0] and err.name != module_name:
             raise PluginError(f"{where}: cannot be imported: {type(err).__name__}: {err} (a module it imports: "
                               "install it in this environment)") from err
-        raise PluginError(f"{where}: no such module in {_searched()}, nor installed: put {module_name.replace('.', '/')}.py "
+        raise PluginError(f"{where}: no such module in {_searched()}, nor installed{_did_you_mean(module_name)}: "
+                          f"put {module_name.replace('.', '/')}.py "
                           "(or its package folder) in the folder you run the workflow in or beside the config file, "
                           "or `pip install -e` the package that holds it") from err
     except Exception as err:  # any error while importing is the plug-in's
@@ -88,6 +90,15 @@ def _load(module_name, origin):
     for impl in impls or ():
         _register_implementation(impl, where)
     _LOADED.add(module_name)
+
+
+def _did_you_mean(name):
+    """ (did you mean 'x'?), from the modules in the plug-in folders whose names are close."""
+    folders = [f for f in os.environ.get(PLUGIN_PATH, "").split(os.pathsep) if os.path.isdir(f)]
+    modules = {entry.removesuffix(".py") for f in folders for entry in os.listdir(f)
+               if entry.endswith(".py") or os.path.isfile(os.path.join(f, entry, "__init__.py"))}
+    close = difflib.get_close_matches(name, sorted(modules), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _searched():

@@ -124,6 +124,14 @@ class Declared(Problem):
     def load(self, params, paths):
         return self.make(**self._with_defaults(params))
 
+    def reference_sources(self):
+        """What the reference depends on (scipar.problems.fingerprint.problem_digest)."""
+        impl = next((i for i in self.implementations if i.name == self.reference_of), None) \
+            if isinstance(self.reference_of, str) else None
+        if impl is None and self.reference_of is None and self.implementations:
+            impl = self.implementations[0]
+        return [self.make, impl.target if impl is not None else self.reference_of]
+
     def reference(self, data):
         if isinstance(self.reference_of, str):
             impl = next((i for i in self.implementations if i.name == self.reference_of), None)
@@ -155,7 +163,8 @@ class Declared(Problem):
                 worst = tuple(int(i) for i in np.unravel_index(np.nanargmax(off), off.shape)) if off.ndim else ()
                 raise VerificationError(
                     f"{key}: differs from the reference by up to {np.nanmax(off):.3g} (at {worst}: {value[worst].item()!r} "
-                    f"against {expected[worst].item()!r}), beyond rtol={self.rtol:g}, atol={self.atol:g}")
+                    f"against {expected[worst].item()!r}), beyond rtol={self.rtol:g}, atol={self.atol:g}: fix the "
+                    "implementation, or, if the difference is rounding, loosen rtol or atol in scipar.declare")
 
     def work(self, data):
         return 1 if self.work_of is None else _call(self.work_of, data)

@@ -210,9 +210,17 @@ def conclusion_markdown(table, defects, flagged, facts, headline=([], ""), summa
         # The workshop's columns only where it printed something for this problem.
         shown = shown.drop(columns=[c for c in shown.columns if c.endswith("(printed)") and shown[c].isna().all()])
         lines += ["", f"## {kind}: implementations against {', '.join(rows.baseline.unique())}", "", _markdown(shown)]
+        if (rows.best_parallel_instance.notna() & (rows.best_parallel_instance != rows.problem)).any():
+            lines += ["", "A best parallel speedup `on` another instance comes from a strong study of that instance; "
+                      "total_speedup, their product, is given only where both are of one instance, else "
+                      "`(two instances)`: add the sequential instance to a strong study to get it."]
     for (kind, study), rows in scaling.groupby(["problem_kind", "study"], sort=False):
         lines += ["", f"## {kind}: {study} ({rows.study_type.iloc[0]} scaling), each cell at its own instance", "",
                   _markdown(scaling_markdown(rows))]
+        if (rows.backend == "processes").any():
+            lines += ["", "processes x1 runs its tasks in the job's own process (joblib runs one worker in place), "
+                      "so a processes speedup also pays for starting worker processes' tasks and pickling their "
+                      "data: threads x1 or serial is the plainer baseline."]
     if table.empty and scaling.empty:
         lines += ["", "(no sequential or scaling study in this run)"]
     floors = harness_floors(scaling_source)

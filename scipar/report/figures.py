@@ -204,6 +204,8 @@ def _scaling_panels(cells, panels, title, paths, extra=()):
             ax.set(xlabel="workers (threads or processes)", ylabel=ylabel, title=problem)
             if metric == "wall_median_s":
                 ax.set_yscale("log")
+            elif interval:  # ratios: as wide below the ideal as above, and one wide interval flattened every line
+                _plain_log(ax)
             ax.set_xticks(sorted(part.workers.unique()))
             ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
     for row, draw in enumerate(extra, len(panels)):
@@ -247,8 +249,8 @@ def strong_figure(cells, paths, baseline=None):
     _scaling_panels(
         cells,
         [TIME_PANEL,
-         ("speedup", "speedup T(1) / T(p), 95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
-         ("efficiency", "efficiency, speedup / p, 95 % interval", lambda p: 1.0, ("efficiency_ci_low", "efficiency_ci_high")),
+         ("speedup", "speedup T(1) / T(p), log\n95 % interval", lambda p: p, ("speedup_ci_low", "speedup_ci_high")),
+         ("efficiency", "efficiency, speedup / p, log\n95 % interval", lambda p: 1.0, ("efficiency_ci_low", "efficiency_ci_high")),
          MEMORY_PANEL],
         _title(cells, "strong scaling, a fixed instance and more workers"), paths,
         extra=[_phase_panel] if phase_columns(cells) else [],
@@ -259,7 +261,7 @@ def weak_figure(cells, paths, baseline=None):
     _scaling_panels(
         cells,
         [TIME_PANEL,
-         ("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p))\n95 % interval", lambda p: 1.0,
+         ("weak_efficiency", "weak efficiency T(1) W(p) / (p W(1) T(p)), log\n95 % interval", lambda p: 1.0,
           ("weak_efficiency_ci_low", "weak_efficiency_ci_high"))],
         _title(cells, "weak scaling, the work grows with the workers"), paths,
     )
