@@ -85,8 +85,9 @@ def _plain_log(ax):
     ax.set_yscale("log")
 
     def label(value, _):  # 1, 2 and 5 times a power of ten: enough to read, few enough to fit
+        low, high = ax.get_ylim()
         leading = value / 10 ** np.floor(np.log10(value)) if value > 0 else 0
-        return f"{value:.2g}" if any(np.isclose(leading, (1, 2, 5))) else ""
+        return f"{value:.2g}" if high < 3 * low or any(np.isclose(leading, (1, 2, 5))) else ""
 
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(label))
     ax.yaxis.set_minor_formatter(mticker.FuncFormatter(label))
