@@ -17,11 +17,11 @@ rule reference:
         "results/reference/{kind}/{problem}.npz",
     log:
         "logs/reference/{kind}/{problem}.log",
-    params:
-        code=reference_code,
     priority: FIRST
     conda:
         "../envs/scipar.yaml"
+    params:
+        code=reference_code,
     script:
         "../scripts/reference.py"
 
