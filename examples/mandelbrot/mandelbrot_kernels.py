@@ -30,14 +30,19 @@ def numpy_counts(c, iterations):
 
 
 @numba.njit(nogil=True, cache=True)
+def _escape(point, iterations):
+    z, k = 0j, 0
+    while k < iterations and abs(z) <= 2.0:
+        z, k = z * z + point, k + 1
+    return k
+
+
+@numba.njit(nogil=True, cache=True)
 def numba_counts(c, iterations):
     counts = np.zeros(c.shape, dtype=np.int64)
     for row in range(c.shape[0]):
         for col in range(c.shape[1]):
-            z, k = 0j, 0
-            while k < iterations and abs(z) <= 2.0:
-                z, k = z * z + c[row, col], k + 1
-            counts[row, col] = k
+            counts[row, col] = _escape(c[row, col], iterations)
     return counts
 
 
@@ -46,10 +51,7 @@ def _prange_counts(c, iterations):
     counts = np.zeros(c.shape, dtype=np.int64)
     for row in numba.prange(c.shape[0]):
         for col in range(c.shape[1]):
-            z, k = 0j, 0
-            while k < iterations and abs(z) <= 2.0:
-                z, k = z * z + c[row, col], k + 1
-            counts[row, col] = k
+            counts[row, col] = _escape(c[row, col], iterations)
     return counts
 
 

@@ -31,6 +31,11 @@ from scipar.measure.parallel import check_workers, parallel_map
 TASKS_PER_WORKER = 4
 
 
+def pieces(backend, workers):
+    """How many tasks one solve is cut into for `workers` of `backend` (at most)."""
+    return 1 if backend in ("serial", "prange") else TASKS_PER_WORKER * workers
+
+
 class VerificationError(AssertionError):
     """An implementation's answer differs from the reference."""
 
@@ -197,7 +202,7 @@ class Problem:
         if backend == "prange":
             parts = [self.compute(impl, data, self.tasks(data, 1)[0], workers)]
         else:
-            tasks = self.tasks(data, 1 if backend == "serial" else TASKS_PER_WORKER * workers)
+            tasks = self.tasks(data, pieces(backend, workers))
             parts = parallel_map(self.compute, [(impl, data, t) for t in tasks], backend, workers, timer)
         return self.combine(data, parts)
 

@@ -22,8 +22,9 @@
 - `work(**data)` counts the work of one solve in `work_unit` (default: 1 solve);
   `scale(params, workers)`, the instance of a weak study at `workers`.
 
-Everything the short form cannot say (input files, a weak-scaling rule of its own,
-phases, a check that needs the data) is the full interface: subclass scipar.Problem.
+Everything the short form cannot say (input files made once and shared by jobs,
+phases, a check that needs the data, instance names of its own) is the full
+interface: subclass scipar.Problem.
 """
 
 import inspect
@@ -124,34 +125,33 @@ class Declared(Problem):
     def load(self, params, paths):
         return self.make(**self._with_defaults(params))
 
+    def _reference(self):
+        """The reference: a function, or the implementation it names (default: the first added)."""
+        if callable(self.reference_of):
+            return self.reference_of
+        name = self.reference_of if self.reference_of is not None else \
+            (self.implementations[0].name if self.implementations else None)
+        impl = next((i for i in self.implementations if i.name == name), None)
+        if impl is None:
+            raise ValueError(f"problem {self.name!r}: reference {name!r} is none of its implementations: "
+                             f"{', '.join(i.name for i in self.implementations) or '(none added)'}")
+        return impl
+
     def reference_sources(self):
         """What the reference depends on (scipar.problems.fingerprint.problem_digest)."""
-        impl = next((i for i in self.implementations if i.name == self.reference_of), None) \
-            if isinstance(self.reference_of, str) else None
-        if impl is None and self.reference_of is None and self.implementations:
-            impl = self.implementations[0]
-        return [self.make, impl.target if impl is not None else self.reference_of]
+        reference = self._reference()
+        return [self.make, reference.target if isinstance(reference, Implementation) else reference]
 
     def reference(self, data):
-        if isinstance(self.reference_of, str):
-            impl = next((i for i in self.implementations if i.name == self.reference_of), None)
-            if impl is None:
-                raise ValueError(f"problem {self.name!r}: reference {self.reference_of!r} is none of its implementations: "
-                                 f"{', '.join(i.name for i in self.implementations)}")
-            answer = self.solve(data, impl)
-        elif callable(self.reference_of):
-            answer = _call(self.reference_of, data)
-        elif self.implementations:  # the first implementation declared
-            answer = self.solve(data, self.implementations[0])
-        else:
-            raise ValueError(f"problem {self.name!r} has no implementation to take its reference from")
+        reference = self._reference()
+        answer = self.solve(data, reference) if isinstance(reference, Implementation) else _call(reference, data)
         return _arrays(answer)
 
     def check(self, answer, reference, data):
-        got = _arrays(answer)
         if self.own_check is not None:
             self.own_check(answer, reference)
             return
+        got = _arrays(answer)
         if got.keys() != reference.keys():
             raise VerificationError(f"answer has parts {sorted(got)}, the reference {sorted(reference)}")
         for key, expected in reference.items():

@@ -24,7 +24,7 @@ from scipar.measure.stats import relative_half_width
 from scipar.workflow.floor import MAX_CALL_S, harness_floor
 from scipar.workflow.interpreters import gil_state
 from scipar.problems import VerificationError, get_implementation, get_problem
-from scipar.problems.interface import TASKS_PER_WORKER
+from scipar.problems.interface import pieces
 
 
 def time_job(job, study_type, problem_name, calls, sampling, inputs, threads=0):
@@ -77,15 +77,14 @@ def _sample(job, study_type, problem_name, calls, sampling, inputs):
 
     if job.backend == "processes":
         # Start the pool and compile in every worker process before timing.
-        task = problem.tasks(data, 1 if spread_calls else TASKS_PER_WORKER * job.workers)[0]
+        task = problem.tasks(data, 1 if spread_calls else pieces(job.backend, job.workers))[0]
         warm_processes(job.workers, problem.compute, (impl, data, task))
     rows, facts = measure(run, verify, sampling)
     # What scipar's own path costs per call (scipar.workflow.floor), and how many tasks
     # the solve was cut into for the workers (fewer than workers leaves some idle).
     median_s = float(np.median([row["wall_s"] for row in rows]))
     floor_s = harness_floor(problem, data, impl, calls if spread_calls else 1) if median_s <= MAX_CALL_S else np.nan
-    pieces = 1 if job.backend in ("serial", "prange") else TASKS_PER_WORKER * job.workers
-    facts |= dict(floor_s=floor_s, tasks=calls if spread_calls else len(problem.tasks(data, pieces)))
+    facts |= dict(floor_s=floor_s, tasks=calls if spread_calls else len(problem.tasks(data, pieces(job.backend, job.workers))))
     # A JIT compiler loaded explains a slow first call (compile_s); without one, a first
     # call far slower than the rest is suspect (scipar.report.plausible).
     facts |= peak_memory() | dict(jit_loaded="numba" in sys.modules)  # while the worker processes still live
