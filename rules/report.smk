@@ -49,6 +49,11 @@ rule figure:
     params:
         baseline=lambda w: config["studies"][w.study].get("baseline"),
         study_type=lambda w: config["studies"][w.study]["type"],
+        problem=lambda w: config["studies"][w.study]["problem"],
+        several_interpreters=lambda w: set(
+            interpreters.interpreters(config["studies"][w.study])
+        )
+        != {interpreters.DEFAULT},
     script:
         "../scripts/figure.py"
 

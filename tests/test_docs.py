@@ -5,7 +5,7 @@ import glob
 import os
 import re
 
-from helpers import REPO
+from helpers import REPO, copy_workflow, snakemake
 
 PAGES = ["README.md", "config/README.md"] + sorted(os.path.relpath(p, REPO) for p in glob.glob(f"{REPO}/docs/*.md"))
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -38,7 +38,36 @@ def test_every_relative_link_resolves():
             path = os.path.normpath(os.path.join(os.path.dirname(page), target.split("#")[0]))
             if not os.path.exists(os.path.join(REPO, path)):
                 broken.append(f"{page}: {target}")
+            elif "#" in target and target.split("#")[1] not in anchors(path):
+                broken.append(f"{page}: {target} (no such heading)")
     assert not broken
+
+
+def anchors(page):
+    """The anchors the forge gives a Markdown page's headings (GitHub's rule: lower case,
+    punctuation dropped, spaces to hyphens)."""
+    if not page.endswith(".md"):
+        return set()
+    headings = re.findall(r"^#+ (.+)$", _read(page), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def doc_targets():
+    """The results/ files the docs' commands ask for under the default config."""
+    targets = set()
+    for page in PAGES:
+        for line in _read(page).splitlines():
+            command = line.strip().split("#")[0]
+            if line.startswith("    ") and "snakemake" in command and "--configfile" not in command:
+                targets.update(w for w in command.split() if w.startswith("results/") and w != "results/report.html")
+    return sorted(targets)
+
+
+def test_every_file_the_docs_ask_for_is_one_the_default_workflow_makes(tmp_path):
+    targets = doc_targets()
+    assert "results/figures/workshop/fig2.png" in targets and len(targets) >= 3
+    out = snakemake(copy_workflow(str(tmp_path)), "-n", "--cores", "2", *targets)
+    assert "Nothing to be done" not in out.stdout  # each target planned, none missing
 
 
 def test_the_readme_is_a_front_door():
