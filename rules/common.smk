@@ -24,8 +24,13 @@ def on_cluster():
 
 try:
     # The cores given here; inside a cluster job, the job's own, which say nothing
-    # about the worker counts of other jobs.
-    CORES = None if workflow.remote_exec else workflow.cores
+    # about the worker counts of other jobs. A dry run of a cluster profile (--jobs
+    # and no --cores) is given --cores 1 by Snakemake, which describes nothing either.
+    CORES = (
+        None
+        if workflow.remote_exec or (workflow.cores == 1 and workflow.nodes is not None)
+        else workflow.cores
+    )
 except WorkflowError:  # no --cores: a cluster profile, or --report without --cores
     CORES = None
 
@@ -49,6 +54,7 @@ for note in notes:
 
 PLAN_NOTES = []
 JOBS = plan.timing_jobs(config, WORKER_LIMIT, PLAN_NOTES)
+PLANNED = {job.path for job in JOBS}
 for note in PLAN_NOTES:
     logger.warning(f"scipar: {note}")
 # Studies that need an interpreter the config does not name are not planned; the
@@ -172,6 +178,12 @@ def job_rounds(wildcards):
     job = plan.job_of(path)
     if job is None or job.study not in STUDIES:
         raise WorkflowError(f"{path} is not the CSV of a timing job this config plans")
+    if path not in PLANNED:  # an instance, implementation or worker count the study does not name
+        raise WorkflowError(
+            f"{path} is not a configuration study {job.study} plans here: see `snakemake -n` "
+            "for those it does; another config's file needs its --configfile (after the file), "
+            "another worker count its --cores"
+        )
     return [plan.round_path(path, k) for k in range(plan.rounds(config, job.study))]
 
 

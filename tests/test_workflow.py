@@ -178,6 +178,19 @@ def test_dry_run_lists_one_job_per_configuration(tmp_path, config, cores):
             assert f"more than the {len(os.sched_getaffinity(0))} CPUs this machine" in out.stdout + out.stderr
 
 
+def test_a_cluster_profiles_dry_run_plans_what_the_cluster_would_run(tmp_path):
+    # Snakemake gives a dry run without --cores one core; under a cluster profile that
+    # says nothing of the nodes, so the dry run must plan (or refuse) as the real run does.
+    workdir = copy_workflow(str(tmp_path))
+    refused = snakemake(workdir, "--profile", "profiles/slurm", "-n", check=False)
+    assert refused.returncode != 0 and "on a cluster max_workers" in refused.stdout + refused.stderr
+    out = snakemake(workdir, "--profile", "profiles/slurm", "-n", "--configfile", "config/paper.yaml",
+                    "--config", "max_workers=32")
+    with open(os.path.join(REPO, "config", "paper.yaml")) as f:
+        jobs = plan.timing_jobs({**yaml.safe_load(f), "max_workers": 32}, None)
+    assert planned_counts(out)["time"] == len(jobs) and max(j.workers for j in jobs) == 32
+
+
 @pytest.mark.parametrize(
     "edit, message",
     [
