@@ -80,6 +80,9 @@ for job in jobs:
     low += job_seconds(call_s / job.workers, sampling)
     high += job_seconds(call_s, sampling)
 
+if len(missing) == len(jobs):
+    raise SystemExit(f"paper_estimate: no job of {args.config} matches a one-worker cell of {', '.join(args.timings)} "
+                     "(same problem and implementation): give the timings.csv of a run of those studies")
 print(f"{args.config} on {args.cores} cores: {len(jobs)} timing jobs, {len(jobs) - len(missing)} matched with "
       f"cells measured here ({len(cells)} one-worker cells from {len(args.timings)} file(s))")
 print(f"estimated timing time: {low / 3600:.2f} h (linear speedup) to {high / 3600:.2f} h (no speedup), "

@@ -252,6 +252,8 @@ def test_overlapped_and_unchecked_jobs_are_flagged():
     other = "/elsewhere/results/timings/toy/P/python/serial-w1.csv"
     cell = summarise(fake_timings([("strong", "numba", "threads", 2, 1, [1.0] * 5)], overlapped_with=other)).iloc[0]
     assert f"overlapped: other timing jobs ran on this host at the same time: {other}" in cell["flags"]
+    many = fake_timings([("strong", "numba", "threads", 2, 1, [1.0] * 5)], overlapped_with=f"{other}; /b.csv; /c.csv")
+    assert summarise(many).iloc[0]["flags"].endswith(f"same time: {other} and 2 more (overlapped_with)")
     unchecked = fake_timings([("strong", "numba", "threads", 3, 1, [1.0] * 5)], overlapped_with="not checked (journal /x: Read-only file system)")
     assert "overlap not checked (journal /x: Read-only" in summarise(unchecked).iloc[0]["flags"]
     both = pd.concat([fake_timings([("strong", "numba", "threads", 2, 1, [1.0] * 3)], overlapped_with=other), unchecked,
@@ -267,3 +269,15 @@ def test_absurd_worker_counts_are_refused_even_oversubscribed_and_oversubscripti
     config["studies"]["strong"]["workers"] = [1, 3]
     limit, notes = check_workers(config, 2, machine_cpus=2)
     assert any("studies.strong.workers[1]: 3 workers, more than the 2 CPUs" in n for n in notes)
+
+
+def test_a_jobs_time_is_the_sum_of_its_rounds():
+    from scipar.report.conclusion import sampling_facts
+
+    # One job, three rounds of 10 s each, hours apart; 6 s of samples in each.
+    rounds = [dict(study="s", problem="p", impl="i", interpreter="default", backend="serial", workers=1, process=k,
+                   wall_s=1.0, loops=3, started_at=f"2026-01-01T0{k}:00:00", finished_at=f"2026-01-01T0{k}:00:10",
+                   processes=3, stop_reason="budget", min_sample_s=0.1, target_ci=0.05)
+              for k in range(3) for _ in range(2)]
+    facts = sampling_facts(pd.DataFrame(rounds))
+    assert facts["job_s"] == 30 and facts["sampled_s"] == 18 and facts["span_s"] == 2 * 3600 + 10

@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -78,6 +80,10 @@ def test_summary_conclusion_and_figures(tiny_run):
                 assert "uv python install 3.14t" in conclusion and ".ci/build-free-threaded-python" in conclusion
             else:
                 assert os.path.getsize(figure) > 10_000
+        if "interpreters" not in spec:  # why each circled cell is circled, for a figure asked for alone
+            log = open(os.path.join(tiny_run, f"logs/report/figure-{study}.log")).read()
+            flagged = summary[(summary.study == study) & summary["flags"].notna()]
+            assert log.count("flagged: ") == len(flagged)
     assert len(os.listdir(os.path.join(tiny_run, "results/figures/problems/chamfer"))) == 5
     for number in (1, 2, 3, 4):  # tiny.yaml has every study the workshop's figures need
         assert os.path.getsize(os.path.join(tiny_run, f"results/figures/workshop/fig{number}.png")) > 10_000
@@ -227,3 +233,17 @@ def test_bad_config_fails_before_any_job(tmp_path, edit, message):
     assert out.returncode != 0
     assert message in out.stdout + out.stderr
     assert not os.path.exists(os.path.join(workdir, "results"))
+
+
+def test_the_paper_estimate_counts_matched_jobs_and_refuses_a_run_with_none(tiny_run, tmp_path):
+    script = [sys.executable, os.path.join(REPO, "benchmarks", "paper_estimate.py")]
+    timings = os.path.join(tiny_run, "results/tables/timings.csv")
+    out = subprocess.run(script + [timings, "--cores", "32"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and "estimated timing time:" in out.stdout
+    images = pd.read_csv(timings)
+    images[images.problem_kind == "images"].to_csv(tmp_path / "images.csv", index=False)  # no paper job of toy or chamfer
+    only = subprocess.run(script + [str(tmp_path / "images.csv")], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert only.returncode == 0 and "without a measured match" in only.stdout
+    pd.read_csv(timings).assign(impl="fortran").to_csv(tmp_path / "none.csv", index=False)
+    none = subprocess.run(script + [str(tmp_path / "none.csv")], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert none.returncode != 0 and "no job of config/paper.yaml matches a one-worker cell" in none.stderr

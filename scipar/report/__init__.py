@@ -23,6 +23,13 @@ def summarised(timing_paths, mixed_provenance=False):
     return add_scaling(summarise(timings), timings), timings
 
 
+def say_flags(summary):
+    """Print why each flagged cell of a figure is circled (to the figure's log): asking
+    for one figure makes no summary.csv."""
+    for cell, flags in flagged_cells(summary):
+        print(f"flagged: {cell}: {flags}")
+
+
 def write_tables(timing_paths, timings_out, summary_out, mixed_provenance=False):
     summary, timings = summarised(timing_paths, mixed_provenance)
     for a, b in overlapping_jobs(timings):
@@ -35,7 +42,9 @@ def write_tables(timing_paths, timings_out, summary_out, mixed_provenance=False)
 
 def write_figure(timing_paths, study, paths, baseline=None, mixed_provenance=False):
     """The figure of one study, from its own timing CSVs: asking for it runs its jobs only."""
-    figures.study_figure(summarised(timing_paths, mixed_provenance)[0], study, paths, baseline)
+    summary = summarised(timing_paths, mixed_provenance)[0]
+    figures.study_figure(summary, study, paths, baseline)
+    say_flags(summary[summary.study == study])
 
 
 def write_workshop_figure(number, timing_paths, paths, mixed_provenance=False):
@@ -43,7 +52,9 @@ def write_workshop_figure(number, timing_paths, paths, mixed_provenance=False):
     from the timing CSVs of the studies it draws."""
     from scipar.report.workshop_figures import FIGURES
 
-    FIGURES[number](*summarised(timing_paths, mixed_provenance), paths)
+    summary, timings = summarised(timing_paths, mixed_provenance)
+    FIGURES[number](summary, timings, paths)
+    say_flags(summary)
 
 
 def check_derived(summary, timings, summary_path, timings_path):

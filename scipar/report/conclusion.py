@@ -153,9 +153,10 @@ def harness_floors(summary):
 
 def sampling_facts(timings):
     """How the run spent its time: samples, stop reasons, and the share in timed samples."""
-    jobs = timings.groupby(CELL)
-    first = jobs.first()
-    job_s = (pd.to_datetime(first.finished_at) - pd.to_datetime(first.started_at)).dt.total_seconds()
+    first = timings.groupby(CELL).first()
+    # Each round (a process of its own) records its own start and end: a job's time is theirs summed.
+    rounds = timings.groupby(CELL + ["process"]).first() if "process" in timings.columns else first
+    job_s = (pd.to_datetime(rounds.finished_at) - pd.to_datetime(rounds.started_at)).dt.total_seconds()
     sampled_s = (timings.wall_s * timings.loops).sum()
     span_s = (pd.to_datetime(timings.finished_at).max() - pd.to_datetime(timings.started_at).min()).total_seconds()
     processes = int(first.processes.sum()) if "processes" in first.columns else len(first)

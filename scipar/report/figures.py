@@ -21,6 +21,8 @@ from scipar.atomic import atomic_path  # noqa: E402
 from scipar.workflow.interpreters import DEFAULT  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
+# Asking for one figure makes no summary.csv: the figure's log says why each cell is circled.
+FLAGGED = "flagged (why: summary.csv, or this figure's log)"
 
 
 def save(fig, paths):
@@ -45,7 +47,7 @@ def _mark_flagged(ax, cells, x, y, column="flags"):
     flagged = cells[cells[column].fillna("") != ""]
     if len(flagged):
         ax.scatter(flagged[x], flagged[y], s=180, facecolors="none", edgecolors="red", linewidths=1.5, zorder=5,
-                   label="flagged (summary.csv, flags)")
+                   label=FLAGGED)
     cpus = cells.cpus_allowed.min()
     if x == "workers" and (cells.workers > cpus).any():
         ax.axvline(cpus, ls=":", color="red", label=f"{cpus} CPUs: oversubscribed beyond")
@@ -65,7 +67,7 @@ def _bar_intervals(ax, cells, x, order, hue=None, hue_order=(None,), low="low", 
                 ax.errorbar(centre, r[y], yerr=[[r[y] - r[low]], [r[high] - r[y]]], fmt="none", ecolor="black", capsize=3)
             if isinstance(r.get("speedup_flags"), str) and r["speedup_flags"]:
                 ax.scatter(centre, r[y], s=180, facecolors="none", edgecolors="red", linewidths=1.5, zorder=5,
-                           label="flagged (summary.csv, flags)" if not _has_flag_label(ax) else None)
+                           label=FLAGGED if not _has_flag_label(ax) else None)
             if pd.notna(r.get("wall_median_s")):  # the absolute time, at the foot of its bar
                 ax.annotate(seconds(r["wall_median_s"]), (centre, 0), xycoords=("data", "axes fraction"), xytext=(0, 3),
                             textcoords="offset points", ha="center", va="bottom", fontsize=7,

@@ -69,7 +69,8 @@ def cell_flags(r, cell):
     floor = float(cell["floor_s"].median()) if "floor_s" in cell.columns else np.nan
     if np.isfinite(floor) and median < FLOOR_FACTOR * floor:
         flags.append(f"near the harness floor: {median:.3g} s per call, of which scipar's own path (split, dispatch, "
-                     f"combine, timer) takes {floor:.3g} s ({floor / median:.0%}): give each call more work")
+                     f"combine, timer) takes {floor:.3g} s ({floor / median:.1%}; past {1 / FLOOR_FACTOR:.0%} its own "
+                     "variations show in the cell's time): give each call more work")
     tasks = float(_first(cell, "tasks"))
     if r["backend"] in ("threads", "processes") and tasks < workers:
         flags.append(f"fewer tasks than workers: {tasks:.0f} task{'s' if tasks != 1 else ''} on {workers} workers, "

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 
 from scipar.report import workshop
 from scipar.report.cells import where
-from scipar.report.figures import save, speedup_bars
+from scipar.report.figures import FLAGGED, save, speedup_bars
 from scipar.workflow.interpreters import DEFAULT, interpreters
 
 PRINTED = workshop.SOURCE
@@ -84,7 +84,7 @@ def _measured(ax, cells, x, divide):
     flagged = cells[cells["speedup_flags"].fillna("") != ""]
     if len(flagged):  # noisy, busy or too good: summary.csv says why
         ax.scatter(flagged[x], flagged.speedup / (flagged.workers if divide else 1), s=180, facecolors="none",
-                   edgecolors="red", linewidths=1.5, zorder=5, label="flagged (summary.csv, flags)")
+                   edgecolors="red", linewidths=1.5, zorder=5, label=FLAGGED)
 
 
 def fig3(summary, timings, paths):
