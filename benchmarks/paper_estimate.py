@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from scipar.problems import get_problem, load_plugins
-from scipar.report.summary import read_table
+from scipar.report.summary import TimingFileError, read_table
 from scipar.workflow import plan
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -29,7 +29,10 @@ args = parser.parse_args()
 
 load_plugins()
 config = yaml.safe_load(open(args.config))
-measured = pd.concat([read_table(p) for p in args.timings], ignore_index=True)
+try:
+    measured = pd.concat([read_table(p) for p in args.timings], ignore_index=True)
+except TimingFileError as error:
+    raise SystemExit(f"paper_estimate: {error} (the main job, snakemake --cores all, writes results/tables/timings.csv)")
 one = measured[measured.workers == 1]
 # Seconds per call per unit of work, and the warm-up's seconds, per one-worker cell.
 cells = one.groupby(["problem_kind", "problem", "impl", "backend", "study_type"]).agg(

@@ -176,13 +176,24 @@ def job_rounds(wildcards):
     """The round CSVs that a timing job's CSV merges."""
     path = f"results/timings/{wildcards.job}.csv"
     job = plan.job_of(path)
-    if job is None or job.study not in STUDIES:
-        raise WorkflowError(f"{path} is not the CSV of a timing job this config plans")
-    if path not in PLANNED:  # an instance, implementation or worker count the study does not name
+    if job is None:
         raise WorkflowError(
-            f"{path} is not a configuration study {job.study} plans here: see `snakemake -n` "
-            "for those it does; another config's file needs its --configfile (after the file), "
-            "another worker count its --cores"
+            f"{path} is not a timing CSV's path: "
+            "results/timings/{study}/{instance}/{impl}/{backend}-w{workers}.csv"
+        )
+    if job.study not in STUDIES:
+        raise WorkflowError(
+            f"{path}: this config has no study {job.study} (its studies: "
+            f"{', '.join(STUDIES)}); a file of another config needs its --configfile, "
+            "after the file"
+        )
+    if path not in PLANNED:  # an instance, implementation or worker count the study does not name
+        cores = f" --cores {WORKER_LIMIT}" if WORKER_LIMIT else ""
+        raise WorkflowError(
+            f"{path}: study {job.study} of this config plans no such job "
+            f"(`snakemake -n{cores}` lists those it plans); a file of another config needs "
+            "its --configfile, after the file; another worker count, its --cores; another "
+            "instance or implementation, a config that names it"
         )
     return [plan.round_path(path, k) for k in range(plan.rounds(config, job.study))]
 

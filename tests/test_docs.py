@@ -72,7 +72,9 @@ def test_every_file_the_docs_ask_for_is_one_the_default_workflow_makes(tmp_path)
     # A file the config does not plan (the paper's image instance) is refused, not timed.
     other = "results/timings/images/images100_size512_seed42/ndimage/threads-w2.csv"
     refused = snakemake(workdir, "-n", "--cores", "2", other, check=False)
-    assert refused.returncode != 0 and f"{other} is not a configuration study images plans" in refused.stdout + refused.stderr
+    assert refused.returncode != 0 and f"{other}: study images of this config plans no such job" in refused.stdout + refused.stderr
+    nosuch = snakemake(workdir, "-n", "--cores", "2", "results/timings/nosuch/x1/python/serial-w1.csv", check=False)
+    assert nosuch.returncode != 0 and "this config has no study nosuch (its studies: toy, gil," in nosuch.stdout + nosuch.stderr
 
 
 def test_the_readme_is_a_front_door():

@@ -22,7 +22,7 @@ from scipar.workflow.interpreters import DEFAULT  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 # Asking for one figure makes no summary.csv: the figure's log says why each cell is circled.
-FLAGGED = "flagged (why: summary.csv, or this figure's log)"
+FLAGGED = "flagged (why: summary.csv, or this figure's log in logs/report/)"
 
 
 def save(fig, paths):
