@@ -187,7 +187,8 @@ def job_rounds(wildcards):
             f"{', '.join(STUDIES)}); a file of another config needs its --configfile, "
             "after the file"
         )
-    if path not in PLANNED:  # an instance, implementation or worker count the study does not name
+    # An instance, implementation or worker count the study does not name.
+    if path not in PLANNED:
         cores = f" --cores {WORKER_LIMIT}" if WORKER_LIMIT else ""
         raise WorkflowError(
             f"{path}: study {job.study} of this config plans no such job "
