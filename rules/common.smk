@@ -175,27 +175,10 @@ def timing_spec(wildcards, input, output, threads):
 def job_rounds(wildcards):
     """The round CSVs that a timing job's CSV merges."""
     path = f"results/timings/{wildcards.job}.csv"
-    job = plan.job_of(path)
-    if job is None:
-        raise WorkflowError(
-            f"{path} is not a timing CSV's path: "
-            "results/timings/{study}/{instance}/{impl}/{backend}-w{workers}.csv"
-        )
-    if job.study not in STUDIES:
-        raise WorkflowError(
-            f"{path}: this config has no study {job.study} (its studies: "
-            f"{', '.join(STUDIES)}); a file of another config needs its --configfile, "
-            "after the file"
-        )
-    # An instance, implementation or worker count the study does not name.
-    if path not in PLANNED:
-        cores = f" --cores {WORKER_LIMIT}" if WORKER_LIMIT else ""
-        raise WorkflowError(
-            f"{path}: study {job.study} of this config plans no such job "
-            f"(`snakemake -n{cores}` lists those it plans); a file of another config needs "
-            "its --configfile, after the file; another worker count, its --cores; another "
-            "instance or implementation, a config that names it"
-        )
+    try:
+        job = plan.planned_job(path, PLANNED, STUDIES, WORKER_LIMIT)
+    except plan.UnplannedError as error:
+        raise WorkflowError(str(error)) from None
     return [plan.round_path(path, k) for k in range(plan.rounds(config, job.study))]
 
 

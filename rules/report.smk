@@ -50,10 +50,9 @@ rule figure:
         baseline=lambda w: config["studies"][w.study].get("baseline"),
         study_type=lambda w: config["studies"][w.study]["type"],
         problem=lambda w: config["studies"][w.study]["problem"],
-        several_interpreters=lambda w: set(
-            interpreters.interpreters(config["studies"][w.study])
-        )
-        != {interpreters.DEFAULT},
+        several_interpreters=lambda w: interpreters.needs_another(
+            config["studies"][w.study]
+        ),
     script:
         "../scripts/figure.py"
 

@@ -1,5 +1,6 @@
 import itertools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -281,3 +282,15 @@ def test_a_jobs_time_is_the_sum_of_its_rounds():
               for k in range(3) for _ in range(2)]
     facts = sampling_facts(pd.DataFrame(rounds))
     assert facts["job_s"] == 30 and facts["sampled_s"] == 18 and facts["span_s"] == 2 * 3600 + 10
+
+
+def test_a_timing_csv_the_config_does_not_plan_is_refused_saying_why():
+    from scipar.workflow import plan
+
+    planned = {"results/timings/strong/P/numba/threads-w2.csv"}
+    assert plan.planned_job(next(iter(planned)), planned, ["strong"], 2).workers == 2
+    for path, message in [("results/figures/x.csv", "is not a timing CSV's path"),
+                          ("results/timings/weak/P/numba/threads-w2.csv", "this config has no study weak (its studies: strong)"),
+                          ("results/timings/strong/P/numba/threads-w4.csv", "plans no such job (`snakemake -n --cores 2`")]:
+        with pytest.raises(plan.UnplannedError, match=re.escape(message)):
+            plan.planned_job(path, planned, ["strong"], 2)

@@ -82,7 +82,7 @@ def _measured(ax, cells, x, divide):
         ax.plot(part[x], part.utilisation_median / p, "^--", color=line.get_color(), alpha=0.7,
                 label=f"{impl}: CPU/wall, this run")
     flagged = cells[cells["speedup_flags"].fillna("") != ""]
-    if len(flagged):  # noisy, busy or too good: summary.csv says why
+    if len(flagged):  # noisy, busy or too good: summary.csv and the figure's log say why
         ax.scatter(flagged[x], flagged.speedup / (flagged.workers if divide else 1), s=180, facecolors="none",
                    edgecolors="red", linewidths=1.5, zorder=5, label=FLAGGED)
 

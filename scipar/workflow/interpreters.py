@@ -49,13 +49,18 @@ def interpreters(spec):
     return spec.get("interpreters", [DEFAULT])
 
 
+def needs_another(spec):
+    """Whether a study runs under an interpreter other than the default."""
+    return set(interpreters(spec)) != {DEFAULT}
+
+
 def unplanned_studies(config):
     """{study: why} for the studies that need a free-threaded interpreter the config
     does not name: they are not planned, and the conclusion says how to get one."""
     if config.get(CONFIG_KEY):
         return {}
     return {study: f"not run: its interpreters {interpreters(spec)} need {CONFIG_KEY}; {HOW_TO_GET}"
-            for study, spec in config["studies"].items() if set(interpreters(spec)) != {DEFAULT}}
+            for study, spec in config["studies"].items() if needs_another(spec)}
 
 
 def expected_gil(interpreter):

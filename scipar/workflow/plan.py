@@ -70,6 +70,30 @@ TIMING_PATH = re.compile(r"(?:.*/)?(?P<study>[^/]+)/(?P<problem>[^/]+)/(?P<impl>
                          r"(?:-(?P<interpreter>[a-z-]+))?\.csv")
 
 
+class UnplannedError(ValueError):
+    """A timing CSV asked for that the config does not plan."""
+
+
+def planned_job(path, planned, studies, limit):
+    """The Job of the timing CSV `path`, if it is one of `planned` (paths); else
+    UnplannedError saying what is wrong and what to do. `studies`: those planned;
+    `limit`: the most workers a job may use (None: no --cores)."""
+    job = job_of(path)
+    if job is None:
+        raise UnplannedError(f"{path} is not a timing CSV's path: "
+                             "results/timings/{study}/{instance}/{impl}/{backend}-w{workers}.csv")
+    if job.study not in studies:
+        raise UnplannedError(f"{path}: this config has no study {job.study} (its studies: {', '.join(studies)}); "
+                             "a file of another config needs its --configfile, after the file")
+    if path not in planned:  # an instance, implementation or worker count the study does not name
+        cores = f" --cores {limit}" if limit else ""
+        raise UnplannedError(f"{path}: study {job.study} of this config plans no such job (`snakemake -n{cores}` "
+                             "lists those it plans); a file of another config needs its --configfile, after the "
+                             "file; another worker count, its --cores; another instance or implementation, a "
+                             "config that names it")
+    return job
+
+
 def job_of(path):
     """The Job whose timing CSV is `path`, or None if `path` is not one."""
     match = TIMING_PATH.fullmatch(path)
